@@ -1,0 +1,39 @@
+package v1alpha1
+
+// Labels and annotations the operator puts on the objects it manages.
+const (
+	// LabelSet names the WukongSet a member belongs to.
+	LabelSet = "vm.novasphere.dev/set"
+	// LabelIndex is a member's index in its set.
+	LabelIndex = "vm.novasphere.dev/index"
+	// LabelRevision is the set revision a member was rendered from.
+	LabelRevision = "vm.novasphere.dev/revision"
+	// LabelWukong names the Wukong a child object (VM, DataVolume, Secret, attachment) belongs to.
+	LabelWukong = "vm.novasphere.dev/wukong"
+)
+
+// Condition types of a Wukong.
+const (
+	// WukongReady is True when the VM instance runs and is ready.
+	WukongReady = "Ready"
+	// WukongDisksReady is True when every DataVolume has succeeded.
+	WukongDisksReady = "DisksReady"
+	// WukongNetworksReady is True when every network attachment exists.
+	WukongNetworksReady = "NetworksReady"
+	// WukongRestartRequired is True when a spec change takes effect only after the VM restarts.
+	WukongRestartRequired = "RestartRequired"
+)
+
+// Condition types of a WukongSet.
+const (
+	// SetAvailable is True when at least replicas - maxUnavailable members are available.
+	SetAvailable = "Available"
+	// SetProgressing is True while the set moves towards its spec, False when the progress deadline passed.
+	SetProgressing = "Progressing"
+	// SetReplicaFailure is True when a member could not be created or deleted, or the template is invalid.
+	SetReplicaFailure = "ReplicaFailure"
+	// SetPaused is True while spec.paused holds the rollout.
+	SetPaused = "Paused"
+	// SetQuotaExceeded is True when members wait for namespace quota.
+	SetQuotaExceeded = "QuotaExceeded"
+)

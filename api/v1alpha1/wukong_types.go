@@ -1,0 +1,449 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WukongSpec is the desired state of one virtual machine. A WukongSet template carries the same type; there
+// any string may hold a template variable (${INDEX}, ${NAME}, ${INDEX+100}, ...), which is why format checks
+// below accept a value that contains "${" and the Wukong kind itself rejects such values (see Wukong.Spec).
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.filter(d, has(d.boot) && d.boot).size() <= 1",message="at most one disk may set boot: true",fieldPath=".disks"
+type WukongSpec struct {
+	// cpu is the number of virtual CPUs.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=512
+	CPU int32 `json:"cpu"`
+
+	// memory is the guest memory, a Kubernetes quantity such as 4Gi.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity('64Mi')) >= 0 && quantity(string(self)).compareTo(quantity('16Ti')) <= 0",message="memory must be between 64Mi and 16Ti"
+	Memory resource.Quantity `json:"memory"`
+
+	// disks are the VM's disks, in the order the guest sees them. A disk with an image is imported by CDI; a
+	// disk without one is blank.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Disks []Disk `json:"disks,omitempty"`
+
+	// networks are the secondary networks (Multus attachments), each a bridge interface on the VM. The pod
+	// network is always attached as the first interface.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Networks []Network `json:"networks,omitempty"`
+
+	// user is the cloud-init user created in the guest.
+	// +optional
+	User *CloudInitUser `json:"user,omitempty"`
+
+	// hostname is the guest's hostname; empty means the Wukong's name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="hostname must be a lowercase RFC 1123 hostname"
+	Hostname string `json:"hostname,omitempty"`
+
+	// runStrategy is KubeVirt's run strategy: Always (default), RerunOnFailure, Once, Manual or Halted.
+	// +optional
+	// +kubebuilder:default=Always
+	RunStrategy RunStrategy `json:"runStrategy,omitempty"`
+
+	// placement constrains the nodes the VM may run on.
+	// +optional
+	Placement *Placement `json:"placement,omitempty"`
+}
+
+// RunStrategy mirrors KubeVirt's VirtualMachineRunStrategy.
+// +kubebuilder:validation:Enum=Always;RerunOnFailure;Once;Manual;Halted
+type RunStrategy string
+
+// Run strategies, as KubeVirt names them.
+const (
+	RunStrategyAlways         RunStrategy = "Always"
+	RunStrategyRerunOnFailure RunStrategy = "RerunOnFailure"
+	RunStrategyOnce           RunStrategy = "Once"
+	RunStrategyManual         RunStrategy = "Manual"
+	RunStrategyHalted         RunStrategy = "Halted"
+)
+
+// Disk is one VM disk backed by a CDI DataVolume.
+type Disk struct {
+	// name identifies the disk inside the VM; the DataVolume is named <wukong>-<name>.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// size is the disk's capacity, a Kubernetes quantity such as 20Gi.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity('1Mi')) >= 0",message="size must be at least 1Mi"
+	Size resource.Quantity `json:"size"`
+
+	// image is the disk's source: docker://registry/repo:tag (a container disk image) or http(s)://host/path
+	// (a raw or qcow2 image). Empty means a blank disk.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(docker|http|https)://[^\\\\s]+$')",message="image must start with docker://, http:// or https://"
+	Image string `json:"image,omitempty"`
+
+	// storageClassName is the StorageClass of the disk's volume; empty means the cluster default.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// boot marks the disk the VM boots from. When no disk sets it, the first disk boots.
+	// +optional
+	Boot bool `json:"boot,omitempty"`
+}
+
+// NetworkType is the CNI plugin behind a secondary network.
+// +kubebuilder:validation:Enum=bridge;macvlan;sriov;ovs
+type NetworkType string
+
+// Network types.
+const (
+	NetworkTypeBridge  NetworkType = "bridge"
+	NetworkTypeMacvlan NetworkType = "macvlan"
+	NetworkTypeSRIOV   NetworkType = "sriov"
+	NetworkTypeOVS     NetworkType = "ovs"
+)
+
+// Network is one secondary network of the VM, attached through Multus.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.vlanId) || self.type != 'macvlan'",message="vlanId is not supported for macvlan networks",fieldPath=".vlanId"
+type Network struct {
+	// name identifies the network inside the VM; a NetworkAttachmentDefinition the Wukong owns is named
+	// <wukong>-<name>.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// type is the CNI plugin: bridge (default), macvlan, sriov or ovs.
+	// +optional
+	// +kubebuilder:default=bridge
+	Type NetworkType `json:"type,omitempty"`
+
+	// nadName names an existing NetworkAttachmentDefinition ("name" or "namespace/name") to attach instead of
+	// creating one. The operator never modifies or deletes it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	NADName string `json:"nadName,omitempty"`
+
+	// bridgeName is the host bridge for bridge and ovs networks (default br0), or the master interface for
+	// macvlan (default: the node's default route interface).
+	// +optional
+	// +kubebuilder:validation:MaxLength=15
+	BridgeName string `json:"bridgeName,omitempty"`
+
+	// vlanId tags the attachment's traffic with this VLAN.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4094
+	VLANID *int32 `json:"vlanId,omitempty"`
+
+	// resourceName is the device-plugin resource of an sriov network (e.g. intel.com/sriov_netdevice).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ResourceName string `json:"resourceName,omitempty"`
+
+	// ipConfig says how the guest configures this interface; absent means DHCP.
+	// +optional
+	IPConfig *IPConfig `json:"ipConfig,omitempty"`
+}
+
+// IPMode says how an interface gets its address.
+// +kubebuilder:validation:Enum=static;dhcp
+type IPMode string
+
+// IP modes.
+const (
+	IPModeStatic IPMode = "static"
+	IPModeDHCP   IPMode = "dhcp"
+)
+
+// IPConfig is the guest's address configuration for one interface, written to cloud-init network data.
+//
+// +kubebuilder:validation:XValidation:rule="self.mode != 'static' || has(self.address)",message="address is required when mode is static",fieldPath=".address"
+// +kubebuilder:validation:XValidation:rule="self.mode != 'dhcp' || (!has(self.address) && !has(self.gateway))",message="address and gateway must be empty when mode is dhcp"
+type IPConfig struct {
+	// mode is static or dhcp (default).
+	// +optional
+	// +kubebuilder:default=dhcp
+	Mode IPMode `json:"mode,omitempty"`
+
+	// address is the interface's address in CIDR form, such as 192.168.1.10/24. Required when mode is static.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || isCIDR(self)",message="address must be an IP address with a prefix length, such as 192.168.1.10/24"
+	Address string `json:"address,omitempty"`
+
+	// gateway is the default gateway reached through this interface.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || isIP(self)",message="gateway must be an IP address"
+	Gateway string `json:"gateway,omitempty"`
+
+	// dnsServers are the name servers for this interface.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.all(s, s.contains('${') || isIP(s))",message="every dnsServers entry must be an IP address"
+	DNSServers []string `json:"dnsServers,omitempty"`
+}
+
+// CloudInitUser is the user cloud-init creates in the guest. There is deliberately no plaintext password
+// field: a password is given as a crypt(3) hash or through a Secret.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.passwordHash) && has(self.passwordSecretRef))",message="set at most one of passwordHash and passwordSecretRef"
+type CloudInitUser struct {
+	// name is the login name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || self.matches('^[a-z_][a-z0-9_-]*$')",message="name must be a lowercase POSIX user name"
+	Name string `json:"name"`
+
+	// passwordHash is the password as a crypt(3) hash (for example from `mkpasswd -m sha-512`).
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.matches('^\\\\$[0-9a-z]+\\\\$')",message="passwordHash must be a crypt(3) hash such as $6$salt$hash, never a plaintext password"
+	PasswordHash string `json:"passwordHash,omitempty"`
+
+	// passwordSecretRef points at a Secret key in the Wukong's namespace that holds the password hash.
+	// +optional
+	PasswordSecretRef *SecretKeyRef `json:"passwordSecretRef,omitempty"`
+
+	// sshAuthorizedKeys are public keys allowed to log in as the user.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=16384
+	SSHAuthorizedKeys []string `json:"sshAuthorizedKeys,omitempty"`
+
+	// sshAuthorizedKeysSecretRef points at a Secret in the Wukong's namespace whose key (every key when key
+	// is empty) holds public keys, one per line.
+	// +optional
+	SSHAuthorizedKeysSecretRef *SecretKeyRef `json:"sshAuthorizedKeysSecretRef,omitempty"`
+
+	// sudo is the user's sudoers rule, such as "ALL=(ALL) NOPASSWD:ALL". Empty means no sudo.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Sudo string `json:"sudo,omitempty"`
+
+	// shell is the login shell, such as /bin/bash.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Shell string `json:"shell,omitempty"`
+
+	// groups are supplementary groups.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=32
+	Groups []string `json:"groups,omitempty"`
+}
+
+// SecretKeyRef points at a key of a Secret in the referrer's namespace.
+type SecretKeyRef struct {
+	// name is the Secret's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key is the key inside the Secret.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
+}
+
+// Placement constrains where the VM runs.
+type Placement struct {
+	// nodeSelector must match a node's labels for the VM to run there.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// tolerations let the VM run on tainted nodes.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// antiAffinity spreads VMs that share labels across topology domains.
+	// +optional
+	AntiAffinity *AntiAffinity `json:"antiAffinity,omitempty"`
+}
+
+// AntiAffinityMode says whether spreading is a hard rule or a preference.
+// +kubebuilder:validation:Enum=Preferred;Required
+type AntiAffinityMode string
+
+// Anti-affinity modes.
+const (
+	AntiAffinityPreferred AntiAffinityMode = "Preferred"
+	AntiAffinityRequired  AntiAffinityMode = "Required"
+)
+
+// AntiAffinity keeps VMs selected by a label selector apart.
+type AntiAffinity struct {
+	// mode is Preferred (default) or Required.
+	// +optional
+	// +kubebuilder:default=Preferred
+	Mode AntiAffinityMode `json:"mode,omitempty"`
+
+	// topologyKey is the node label that defines a domain (default kubernetes.io/hostname).
+	// +optional
+	// +kubebuilder:default="kubernetes.io/hostname"
+	// +kubebuilder:validation:MaxLength=316
+	TopologyKey string `json:"topologyKey,omitempty"`
+
+	// selector picks the VMs to keep apart from. Absent means the members of the same WukongSet (label
+	// vm.novasphere.dev/set), or for a Wukong outside a set, VMs with its own labels.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+}
+
+// WukongPhase summarises where a Wukong is in its life.
+// +kubebuilder:validation:Enum=Pending;Provisioning;Starting;Running;Stopped;Failed
+type WukongPhase string
+
+// Wukong phases.
+const (
+	// WukongPending: nothing has been created yet, or the spec cannot be built.
+	WukongPending WukongPhase = "Pending"
+	// WukongProvisioning: disks are importing or being created.
+	WukongProvisioning WukongPhase = "Provisioning"
+	// WukongStarting: disks are ready and the VM is being scheduled or booting.
+	WukongStarting WukongPhase = "Starting"
+	// WukongRunning: the VM instance runs and is ready.
+	WukongRunning WukongPhase = "Running"
+	// WukongStopped: the VM is intentionally not running (run strategy Halted, or stopped).
+	WukongStopped WukongPhase = "Stopped"
+	// WukongFailed: a disk import or the VM failed; conditions carry the reason.
+	WukongFailed WukongPhase = "Failed"
+)
+
+// WukongStatus is the observed state of a Wukong.
+type WukongStatus struct {
+	// observedGeneration is the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// phase summarises the VM's life: Pending, Provisioning, Starting, Running, Stopped or Failed.
+	// +optional
+	Phase WukongPhase `json:"phase,omitempty"`
+
+	// conditions are Ready, DisksReady, NetworksReady and RestartRequired.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// vmName is the KubeVirt VirtualMachine's name.
+	// +optional
+	VMName string `json:"vmName,omitempty"`
+
+	// nodeName is the node the VM instance runs on.
+	// +optional
+	NodeName string `json:"nodeName,omitempty"`
+
+	// ip is the first address of the first secondary network, or of the pod network when there is none.
+	// +optional
+	IP string `json:"ip,omitempty"`
+
+	// networks are the VM's interfaces as the VM instance reports them.
+	// +optional
+	// +listType=atomic
+	Networks []NetworkStatus `json:"networks,omitempty"`
+
+	// volumes are the VM's disks and their DataVolumes.
+	// +optional
+	// +listType=atomic
+	Volumes []VolumeStatus `json:"volumes,omitempty"`
+}
+
+// NetworkStatus is one interface of the running VM.
+type NetworkStatus struct {
+	// name is the network's name in the spec ("default" for the pod network).
+	Name string `json:"name"`
+	// interface is the guest's interface name, when the guest agent reports it.
+	// +optional
+	Interface string `json:"interface,omitempty"`
+	// ip is the interface's first address.
+	// +optional
+	IP string `json:"ip,omitempty"`
+	// ips are all the interface's addresses.
+	// +optional
+	IPs []string `json:"ips,omitempty"`
+	// mac is the interface's MAC address.
+	// +optional
+	MAC string `json:"mac,omitempty"`
+}
+
+// VolumeStatus is one disk's DataVolume.
+type VolumeStatus struct {
+	// name is the disk's name in the spec.
+	Name string `json:"name"`
+	// dataVolume is the DataVolume's name.
+	// +optional
+	DataVolume string `json:"dataVolume,omitempty"`
+	// phase is the DataVolume's phase (Pending, ImportInProgress, Succeeded, Failed, ...).
+	// +optional
+	Phase string `json:"phase,omitempty"`
+	// progress is CDI's import progress, such as 45.20%.
+	// +optional
+	Progress string `json:"progress,omitempty"`
+}
+
+// Wukong is one virtual machine on KubeVirt: its disks, networks, cloud-init user and placement. The
+// controller creates the VirtualMachine, DataVolumes, NetworkAttachmentDefinitions and the cloud-init
+// Secret, all owned by the Wukong.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=wk,categories={wukong,all}
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="CPU",type=integer,JSONPath=`.spec.cpu`
+// +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.spec.memory`
+// +kubebuilder:printcolumn:name="IP",type=string,JSONPath=`.status.ip`
+// +kubebuilder:printcolumn:name="Node",type=string,JSONPath=`.status.nodeName`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters (it names the VirtualMachine)"
+type Wukong struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired VM. Template variables belong in a WukongSet template only, so a Wukong rejects
+	// values that still hold "${".
+	// +required
+	// +kubebuilder:validation:XValidation:rule="!has(self.hostname) || !self.hostname.contains('${')",message="hostname: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".hostname"
+	// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.all(d, (!has(d.image) || !d.image.contains('${')) && (!has(d.storageClassName) || !d.storageClassName.contains('${')))",messageExpression="'disks[name=' + self.disks.filter(d, (has(d.image) && d.image.contains('${')) || (has(d.storageClassName) && d.storageClassName.contains('${')))[0].name + ']: template variables (${...}) are only allowed in a WukongSet template'",fieldPath=".disks"
+	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",messageExpression="'networks[name=' + self.networks.filter(n, (has(n.nadName) && n.nadName.contains('${')) || (has(n.bridgeName) && n.bridgeName.contains('${')) || (has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))[0].name + ']: template variables (${...}) are only allowed in a WukongSet template'",fieldPath=".networks"
+	// +kubebuilder:validation:XValidation:rule="!has(self.user) || (!self.user.name.contains('${') && (!has(self.user.sshAuthorizedKeys) || !self.user.sshAuthorizedKeys.exists(k, k.contains('${'))) && (!has(self.user.sudo) || !self.user.sudo.contains('${')) && (!has(self.user.shell) || !self.user.shell.contains('${')) && (!has(self.user.groups) || !self.user.groups.exists(g, g.contains('${'))))",message="user: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".user"
+	Spec WukongSpec `json:"spec"`
+
+	// status is the observed state, written by the controller.
+	// +optional
+	Status WukongStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// WukongList is a list of Wukongs.
+type WukongList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Wukong `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Wukong{}, &WukongList{})
+}

@@ -1,0 +1,273 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// WukongSetSpec is the desired state of a batch of Wukongs. Members are named <set>-<index> for index in
+// [0, replicas) and rendered from the template with that index.
+//
+// The selector rules below make sure the members, which always carry the selector's matchLabels, can match
+// it: a template label may not contradict it and every matchExpressions requirement must be satisfiable.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.selector) || !has(self.selector.matchLabels) || !has(self.template.metadata) || !has(self.template.metadata.labels) || self.selector.matchLabels.all(k, !(k in self.template.metadata.labels) || self.template.metadata.labels[k] == self.selector.matchLabels[k])",message="selector.matchLabels conflicts with template.metadata.labels: a key in both must have the same value",fieldPath=".selector"
+// +kubebuilder:validation:XValidation:rule="!has(self.selector) || !has(self.selector.matchExpressions) || self.selector.matchExpressions.all(e, e.operator == 'In' ? ((has(self.selector.matchLabels) && e.key in self.selector.matchLabels && self.selector.matchLabels[e.key] in e.values) || (has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels && (self.template.metadata.labels[e.key] in e.values || self.template.metadata.labels[e.key].contains('${')))) : e.operator == 'Exists' ? ((has(self.selector.matchLabels) && e.key in self.selector.matchLabels) || (has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels)) : e.operator == 'DoesNotExist' ? !((has(self.selector.matchLabels) && e.key in self.selector.matchLabels) || (has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels)) : e.operator == 'NotIn' ? !((has(self.selector.matchLabels) && e.key in self.selector.matchLabels && self.selector.matchLabels[e.key] in e.values) || (has(self.template.metadata) && has(self.template.metadata.labels) && e.key in self.template.metadata.labels && self.template.metadata.labels[e.key] in e.values)) : false)",message="selector.matchExpressions cannot match the members' labels (template.metadata.labels plus selector.matchLabels); add the label to template.metadata.labels",fieldPath=".selector"
+// +kubebuilder:validation:XValidation:rule="has(self.selector) == has(oldSelf.selector) && (!has(self.selector) || self.selector == oldSelf.selector)",message="selector is immutable after creation",fieldPath=".selector"
+type WukongSetSpec struct {
+	// replicas is the number of members.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// template is the member template. Every string in it may hold template variables; see docs/templates.md.
+	// +required
+	Template WukongTemplateSpec `json:"template"`
+
+	// selector selects the members. Members always carry its matchLabels, plus the labels
+	// vm.novasphere.dev/set and vm.novasphere.dev/index. Absent means the set label alone. Immutable.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+
+	// updateStrategy says how members move to a new template.
+	// +optional
+	UpdateStrategy *WukongSetUpdateStrategy `json:"updateStrategy,omitempty"`
+
+	// scaleStrategy says how the set grows and shrinks.
+	// +optional
+	ScaleStrategy *ScaleStrategy `json:"scaleStrategy,omitempty"`
+
+	// paused stops rollouts; scaling still happens.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// minReadySeconds is how long a member must be Ready before it counts as available.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
+	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
+
+	// progressDeadlineSeconds is how long a rollout may make no progress before the set reports
+	// Progressing=False with reason ProgressDeadlineExceeded.
+	// +optional
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=1
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// revisionHistoryLimit is how many old template revisions are kept for rollback.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+}
+
+// WukongTemplateSpec is the template each member is rendered from.
+type WukongTemplateSpec struct {
+	// metadata holds the members' labels and annotations.
+	// +optional
+	Metadata WukongTemplateMetadata `json:"metadata,omitempty"`
+
+	// spec is the members' Wukong spec.
+	// +required
+	Spec WukongSpec `json:"spec"`
+}
+
+// WukongTemplateMetadata is the part of object metadata a template may set.
+type WukongTemplateMetadata struct {
+	// labels are added to every member (and from there to its VM). Values may hold template variables.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are added to every member. Values may hold template variables.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// UpdateStrategyType is how members move to a new template.
+// +kubebuilder:validation:Enum=RollingUpdate;Recreate
+type UpdateStrategyType string
+
+// Update strategy types.
+const (
+	// RollingUpdateStrategy replaces members a few at a time within maxUnavailable and maxSurge.
+	RollingUpdateStrategy UpdateStrategyType = "RollingUpdate"
+	// RecreateStrategy removes every old member before creating new ones.
+	RecreateStrategy UpdateStrategyType = "Recreate"
+)
+
+// WukongSetUpdateStrategy says how members move to a new template. maxUnavailable and maxSurge may be written
+// directly under updateStrategy (as the design's first example does) or under rollingUpdate, not both.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.maxUnavailable) && has(self.rollingUpdate) && has(self.rollingUpdate.maxUnavailable))",message="set maxUnavailable either directly under updateStrategy or under updateStrategy.rollingUpdate, not both",fieldPath=".maxUnavailable"
+// +kubebuilder:validation:XValidation:rule="!(has(self.maxSurge) && has(self.rollingUpdate) && has(self.rollingUpdate.maxSurge))",message="set maxSurge either directly under updateStrategy or under updateStrategy.rollingUpdate, not both",fieldPath=".maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Recreate' || (!has(self.rollingUpdate) && !has(self.maxUnavailable) && !has(self.maxSurge))",message="rollingUpdate, maxUnavailable and maxSurge apply only to type RollingUpdate"
+// +kubebuilder:validation:XValidation:rule="!((has(self.rollingUpdate) && has(self.rollingUpdate.maxUnavailable) ? string(self.rollingUpdate.maxUnavailable) : has(self.maxUnavailable) ? string(self.maxUnavailable) : '1') in ['0', '0%'] && (has(self.rollingUpdate) && has(self.rollingUpdate.maxSurge) ? string(self.rollingUpdate.maxSurge) : has(self.maxSurge) ? string(self.maxSurge) : '0') in ['0', '0%'])",message="maxUnavailable and maxSurge must not both be 0: the rollout could never make progress"
+type WukongSetUpdateStrategy struct {
+	// type is RollingUpdate (default) or Recreate.
+	// +optional
+	// +kubebuilder:default=RollingUpdate
+	Type UpdateStrategyType `json:"type,omitempty"`
+
+	// rollingUpdate tunes a RollingUpdate.
+	// +optional
+	RollingUpdate *RollingUpdateWukongSet `json:"rollingUpdate,omitempty"`
+
+	// maxUnavailable is shorthand for rollingUpdate.maxUnavailable.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxUnavailable must be a non-negative integer or a percentage such as 25%"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// maxSurge is shorthand for rollingUpdate.maxSurge.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxSurge must be a non-negative integer or a percentage such as 25%"
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+}
+
+// RollingUpdateWukongSet tunes a RollingUpdate.
+type RollingUpdateWukongSet struct {
+	// maxUnavailable is how many members (or what percentage of replicas, rounded down) may be unavailable
+	// during the update. Default 1.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxUnavailable must be a non-negative integer or a percentage such as 25%"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// maxSurge is how many members (or what percentage of replicas, rounded up) may exist above replicas
+	// during the update. Default 0.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxSurge must be a non-negative integer or a percentage such as 25%"
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+
+	// partition: only members with index >= partition are updated (StatefulSet convention), for canaries.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Partition *int32 `json:"partition,omitempty"`
+}
+
+// ScaleDownPolicy chooses which members go first when the set shrinks.
+// +kubebuilder:validation:Enum=HighestIndex;NotReadyFirst
+type ScaleDownPolicy string
+
+// Scale-down policies.
+const (
+	// ScaleDownHighestIndex removes the highest indices first.
+	ScaleDownHighestIndex ScaleDownPolicy = "HighestIndex"
+	// ScaleDownNotReadyFirst removes members that are not Ready first, then the highest indices.
+	ScaleDownNotReadyFirst ScaleDownPolicy = "NotReadyFirst"
+)
+
+// ScaleStrategy says how the set grows and shrinks.
+type ScaleStrategy struct {
+	// scaleDownPolicy is HighestIndex (default) or NotReadyFirst.
+	// +optional
+	// +kubebuilder:default=HighestIndex
+	ScaleDownPolicy ScaleDownPolicy `json:"scaleDownPolicy,omitempty"`
+
+	// membersToDelete names members to remove first on the next scale-down. Their indices become free and
+	// are filled again by a later scale-up.
+	// +optional
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:MaxLength=63
+	// +listType=set
+	MembersToDelete []string `json:"membersToDelete,omitempty"`
+
+	// maxConcurrentCreates bounds how many members this set creates at once; absent means the manager's
+	// --max-concurrent-creates flag.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxConcurrentCreates *int32 `json:"maxConcurrentCreates,omitempty"`
+}
+
+// WukongSetStatus is the observed state of a WukongSet.
+type WukongSetStatus struct {
+	// observedGeneration is the generation the status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// replicas is the number of members that exist.
+	// +optional
+	Replicas int32 `json:"replicas"`
+
+	// readyReplicas is the number of members whose Ready condition is True.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas"`
+
+	// availableReplicas is the number of members Ready for at least minReadySeconds.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas"`
+
+	// updatedReplicas is the number of members at the update revision.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas"`
+
+	// currentRevision is the revision of the members before the current rollout.
+	// +optional
+	CurrentRevision string `json:"currentRevision,omitempty"`
+
+	// updateRevision is the revision of the current template.
+	// +optional
+	UpdateRevision string `json:"updateRevision,omitempty"`
+
+	// collisionCount counts revision hash collisions, to make new revision names unique.
+	// +optional
+	CollisionCount *int32 `json:"collisionCount,omitempty"`
+
+	// labelSelector is the members' selector in string form, for the scale subresource.
+	// +optional
+	LabelSelector string `json:"labelSelector,omitempty"`
+
+	// conditions are Available, Progressing, ReplicaFailure, Paused and QuotaExceeded.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// WukongSet creates and keeps a number of Wukongs from one template, with per-member template variables,
+// batched creation and rolling updates.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.labelSelector
+// +kubebuilder:resource:shortName=wks,categories={wukong,all}
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
+// +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.replicas`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
+// +kubebuilder:printcolumn:name="Up-to-date",type=integer,JSONPath=`.status.updatedReplicas`
+// +kubebuilder:printcolumn:name="Available",type=integer,JSONPath=`.status.availableReplicas`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 57",message="metadata.name must be at most 57 characters so that member names <set>-<index> fit in 63"
+type WukongSet struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired batch.
+	// +required
+	Spec WukongSetSpec `json:"spec"`
+
+	// status is the observed state, written by the controller.
+	// +optional
+	Status WukongSetStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// WukongSetList is a list of WukongSets.
+type WukongSetList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []WukongSet `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&WukongSet{}, &WukongSetList{})
+}

@@ -1,0 +1,22 @@
+// Package v1beta1 declares CDI's DataVolume for CRD generation (tests only).
+//
+// +groupName=cdi.kubevirt.io
+// +kubebuilder:object:generate=false
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+)
+
+// DataVolume mirrors cdi.kubevirt.io/v1beta1 DataVolume.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=dv;dvs
+type DataVolume struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   cdiv1.DataVolumeSpec   `json:"spec"`
+	Status cdiv1.DataVolumeStatus `json:"status,omitempty"`
+}
