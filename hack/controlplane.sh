@@ -12,7 +12,7 @@ DIR="${CONTROLPLANE_DIR:-$CACHE_ROOT/controlplane-k8s${K8S_VERSION}-etcd${ETCD_V
 
 have_all() {
   for b in kube-apiserver kube-controller-manager kubectl etcd; do
-    [ -x "$DIR/$b" ] || return 1
+    [ -f "$DIR/$b" ] && [ -x "$DIR/$b" ] || return 1
   done
 }
 
@@ -33,7 +33,7 @@ staging=(api apiextensions-apiserver apimachinery apiserver cli-runtime client-g
   kube-aggregator kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics mount-utils
   pod-security-admission sample-apiserver sample-cli-plugin sample-controller streaming)
 
-if [ ! -x "$DIR/kube-apiserver" ] || [ ! -x "$DIR/kube-controller-manager" ] || [ ! -x "$DIR/kubectl" ]; then
+if [ ! -f "$DIR/kube-apiserver" ] || [ ! -f "$DIR/kube-controller-manager" ] || [ ! -f "$DIR/kubectl" ]; then
   mkdir -p "$work/k8s"
   (
     cd "$work/k8s"
@@ -50,7 +50,7 @@ if [ ! -x "$DIR/kube-apiserver" ] || [ ! -x "$DIR/kube-controller-manager" ] || 
     log "resolving k8s.io/kubernetes v${K8S_VERSION} modules"
     GOFLAGS=-mod=mod go mod tidy >&2
     for b in kube-apiserver kube-controller-manager kubectl; do
-      if [ ! -x "$DIR/$b" ]; then
+      if [ ! -f "$DIR/$b" ]; then
         log "building $b (several minutes when cold)"
         CGO_ENABLED=0 go build -o "$work/$b" "k8s.io/kubernetes/cmd/$b" >&2
         mv "$work/$b" "$DIR/$b"
@@ -59,7 +59,8 @@ if [ ! -x "$DIR/kube-apiserver" ] || [ ! -x "$DIR/kube-controller-manager" ] || 
   )
 fi
 
-if [ ! -x "$DIR/etcd" ]; then
+if [ ! -f "$DIR/etcd" ]; then
+  rm -rf "$DIR/etcd"
   mkdir -p "$work/etcd"
   (
     cd "$work/etcd"
@@ -67,8 +68,8 @@ if [ ! -x "$DIR/etcd" ]; then
     printf 'package tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
     log "building etcd v${ETCD_VERSION}"
     GOFLAGS=-mod=mod go mod tidy >&2
-    CGO_ENABLED=0 go build -o "$work/etcd" go.etcd.io/etcd/server/v3 >&2
-    mv "$work/etcd" "$DIR/etcd"
+    CGO_ENABLED=0 go build -o "$work/etcd.bin" go.etcd.io/etcd/server/v3 >&2
+    mv "$work/etcd.bin" "$DIR/etcd"
   )
 fi
 

@@ -28,7 +28,7 @@ type WukongSpec struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=name
-	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:MaxItems=12
 	Disks []Disk `json:"disks,omitempty"`
 
 	// networks are the secondary networks (Multus attachments), each a bridge interface on the VM. The pod
@@ -125,6 +125,7 @@ type Network struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self != 'default'",message="name 'default' is reserved for the pod network"
 	Name string `json:"name"`
 
 	// type is the CNI plugin: bridge (default), macvlan, sriov or ovs.
@@ -425,8 +426,8 @@ type Wukong struct {
 	// values that still hold "${".
 	// +required
 	// +kubebuilder:validation:XValidation:rule="!has(self.hostname) || !self.hostname.contains('${')",message="hostname: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".hostname"
-	// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.all(d, (!has(d.image) || !d.image.contains('${')) && (!has(d.storageClassName) || !d.storageClassName.contains('${')))",messageExpression="'disks[name=' + self.disks.filter(d, (has(d.image) && d.image.contains('${')) || (has(d.storageClassName) && d.storageClassName.contains('${')))[0].name + ']: template variables (${...}) are only allowed in a WukongSet template'",fieldPath=".disks"
-	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",messageExpression="'networks[name=' + self.networks.filter(n, (has(n.nadName) && n.nadName.contains('${')) || (has(n.bridgeName) && n.bridgeName.contains('${')) || (has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))[0].name + ']: template variables (${...}) are only allowed in a WukongSet template'",fieldPath=".networks"
+	// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.all(d, (!has(d.image) || !d.image.contains('${')) && (!has(d.storageClassName) || !d.storageClassName.contains('${')))",message="disks: template variables (${...}) in image or storageClassName are only allowed in a WukongSet template",fieldPath=".disks"
+	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",message="networks: template variables (${...}) in nadName, bridgeName or ipConfig are only allowed in a WukongSet template",fieldPath=".networks"
 	// +kubebuilder:validation:XValidation:rule="!has(self.user) || (!self.user.name.contains('${') && (!has(self.user.sshAuthorizedKeys) || !self.user.sshAuthorizedKeys.exists(k, k.contains('${'))) && (!has(self.user.sudo) || !self.user.sudo.contains('${')) && (!has(self.user.shell) || !self.user.shell.contains('${')) && (!has(self.user.groups) || !self.user.groups.exists(g, g.contains('${'))))",message="user: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".user"
 	Spec WukongSpec `json:"spec"`
 

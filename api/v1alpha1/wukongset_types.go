@@ -29,7 +29,7 @@ type WukongSetSpec struct {
 	// selector selects the members. Members always carry its matchLabels, plus the labels
 	// vm.novasphere.dev/set and vm.novasphere.dev/index. Absent means the set label alone. Immutable.
 	// +optional
-	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+	Selector *LabelSelector `json:"selector,omitempty"`
 
 	// updateStrategy says how members move to a new template.
 	// +optional
@@ -80,12 +80,56 @@ type WukongTemplateMetadata struct {
 	// labels are added to every member (and from there to its VM). Values may hold template variables.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
-	Labels map[string]string `json:"labels,omitempty"`
+	Labels map[string]TemplateString `json:"labels,omitempty"`
 
 	// annotations are added to every member. Values may hold template variables.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Annotations map[string]TemplateString `json:"annotations,omitempty"`
+}
+
+// TemplateString is a label or annotation value in a template; it may hold template variables, so it is
+// checked as a label value only once rendered. Its bound keeps the selector's CEL rules cheap to evaluate.
+// +kubebuilder:validation:MaxLength=1024
+type TemplateString string
+
+// LabelSelector selects a set's members. It has the shape of metav1.LabelSelector, with bounds on every
+// field so the apiserver can check at admission that the members' labels can match it.
+type LabelSelector struct {
+	// matchLabels are labels every member must carry; members always get them.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	MatchLabels map[string]LabelValue `json:"matchLabels,omitempty"`
+
+	// matchExpressions are further requirements on the members' labels.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelValue is a Kubernetes label value.
+// +kubebuilder:validation:MaxLength=63
+type LabelValue string
+
+// LabelSelectorRequirement is one requirement of a LabelSelector.
+type LabelSelectorRequirement struct {
+	// key is the label key.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+
+	// operator is In, NotIn, Exists or DoesNotExist.
+	// +required
+	// +kubebuilder:validation:Enum=In;NotIn;Exists;DoesNotExist
+	Operator metav1.LabelSelectorOperator `json:"operator"`
+
+	// values are the allowed (In) or forbidden (NotIn) values; empty for Exists and DoesNotExist.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	Values []LabelValue `json:"values,omitempty"`
 }
 
 // UpdateStrategyType is how members move to a new template.
