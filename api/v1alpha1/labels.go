@@ -37,3 +37,27 @@ const (
 	// SetQuotaExceeded is True when members wait for namespace quota.
 	SetQuotaExceeded = "QuotaExceeded"
 )
+
+// Condition reasons of a Wukong, shared with its events.
+const (
+	ReasonRunning            = "Running"
+	ReasonStarting           = "Starting"
+	ReasonStopped            = "Stopped"
+	ReasonProvisioning       = "Provisioning"
+	ReasonInvalidSpec        = "InvalidSpec"
+	ReasonSecretNotFound     = "SecretNotFound"
+	ReasonNameConflict       = "NameConflict"
+	ReasonImportFailed       = "ImportFailed"
+	ReasonImporting          = "Importing"
+	ReasonDisksReady         = "DisksReady"
+	ReasonNoDisks            = "NoDisks"
+	ReasonAttachmentNotFound = "AttachmentNotFound"
+	ReasonAttachmentsReady   = "AttachmentsReady"
+	ReasonVMFailed           = "VMFailed"
+	ReasonUnschedulable      = "Unschedulable"
+	ReasonTemplateChanged    = "VMTemplateChanged"
+	ReasonDiskSpecChanged    = "DiskSpecChanged"
+	ReasonUpToDate           = "UpToDate"
+	ReasonCreated            = "Created"
+	ReasonUpdated            = "Updated"
+)

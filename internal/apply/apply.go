@@ -1,0 +1,177 @@
+// Package apply keeps a child object at its desired state with as few writes as possible: it creates what is
+// missing, and updates an existing object only when the fields the operator sets differ. Fields others set
+// (mutating webhooks, defaulting, other controllers) are left alone and never cause a write, so a reconcile
+// of an unchanged object writes nothing.
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Result says what Ensure did.
+type Result string
+
+// Results of Ensure.
+const (
+	Unchanged Result = "Unchanged"
+	Created   Result = "Created"
+	Updated   Result = "Updated"
+)
+
+// ErrNotControlled is returned when an object with the desired name exists but another controller (or
+// nobody) controls it: the operator never takes over or overwrites an object it did not create.
+type ErrNotControlled struct {
+	Kind, Name string
+}
+
+func (e *ErrNotControlled) Error() string {
+	return fmt.Sprintf("%s %s exists and is not controlled by this Wukong", e.Kind, e.Name)
+}
+
+// Ensure makes the object named like desired match it. existing is an empty object of the same type that
+// Ensure reads into. Only the desired object's labels, annotations, owner references and the fields listed by
+// fields (JSON names of top-level fields such as "spec" or "data") are compared and written.
+func Ensure(ctx context.Context, c client.Client, desired, existing client.Object, fields ...string) (Result, error) {
+	kind := reflect.TypeOf(desired).Elem().Name()
+	err := c.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	if apierrors.IsNotFound(err) {
+		if err := c.Create(ctx, desired); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				// A stale cache: the object exists. The next reconcile sees it and compares.
+				return Unchanged, nil
+			}
+			return Unchanged, fmt.Errorf("create %s %s: %w", kind, desired.GetName(), err)
+		}
+		return Created, nil
+	}
+	if err != nil {
+		return Unchanged, fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
+	}
+	if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
+		return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
+	}
+	want, err := toMap(desired)
+	if err != nil {
+		return Unchanged, err
+	}
+	have, err := toMap(existing)
+	if err != nil {
+		return Unchanged, err
+	}
+	changed := !Contains(have["metadata"], pick(want["metadata"], "labels", "annotations"))
+	for _, f := range fields {
+		if !Contains(have[f], want[f]) || (want[f] == nil) != (have[f] == nil) {
+			changed = true
+			have[f] = want[f]
+		}
+	}
+	if !changed {
+		return Unchanged, nil
+	}
+	meta := have["metadata"].(map[string]any)
+	meta["labels"] = merge(meta["labels"], want["metadata"].(map[string]any)["labels"])
+	meta["annotations"] = merge(meta["annotations"], want["metadata"].(map[string]any)["annotations"])
+	updated := existing.DeepCopyObject().(client.Object)
+	if err := fromMap(have, updated); err != nil {
+		return Unchanged, err
+	}
+	if err := c.Update(ctx, updated); err != nil {
+		return Unchanged, fmt.Errorf("update %s %s: %w", kind, desired.GetName(), err)
+	}
+	return Updated, nil
+}
+
+func ownedBySame(ref *metav1.OwnerReference, desired client.Object) bool {
+	want := metav1.GetControllerOf(desired)
+	return want != nil && want.UID == ref.UID
+}
+
+// Contains reports whether actual holds every value of desired: maps may have extra keys, lists must have
+// the same length with each element containing the desired one, scalars must be equal. Values are the
+// decoded JSON forms (map[string]any, []any, string, float64, bool, nil).
+func Contains(actual, desired any) bool {
+	switch d := desired.(type) {
+	case map[string]any:
+		a, ok := actual.(map[string]any)
+		if !ok {
+			return len(d) == 0 && actual == nil
+		}
+		for k, dv := range d {
+			if !Contains(a[k], dv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		a, ok := actual.([]any)
+		if !ok {
+			return len(d) == 0 && actual == nil
+		}
+		if len(a) != len(d) {
+			return false
+		}
+		for i := range d {
+			if !Contains(a[i], d[i]) {
+				return false
+			}
+		}
+		return true
+	case nil:
+		return true
+	default:
+		return reflect.DeepEqual(actual, desired)
+	}
+}
+
+func pick(m any, keys ...string) map[string]any {
+	out := map[string]any{}
+	if mm, ok := m.(map[string]any); ok {
+		for _, k := range keys {
+			if v, ok := mm[k]; ok {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+func merge(into, from any) any {
+	f, _ := from.(map[string]any)
+	if len(f) == 0 {
+		return into
+	}
+	out := map[string]any{}
+	if i, ok := into.(map[string]any); ok {
+		for k, v := range i {
+			out[k] = v
+		}
+	}
+	for k, v := range f {
+		out[k] = v
+	}
+	return out
+}
+
+func toMap(obj any) (map[string]any, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(raw, &m)
+}
+
+func fromMap(m map[string]any, obj any) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, obj)
+}

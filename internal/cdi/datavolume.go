@@ -1,0 +1,106 @@
+// Package cdi builds the CDI DataVolumes behind a Wukong's disks. The functions are pure: the same Wukong
+// always yields the same objects, so the controller can compare desired and existing and skip equal writes.
+package cdi
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+
+	"github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/owner"
+)
+
+// Image schemes a disk may use. CDI's registry source wants the docker:// prefix kept in the URL.
+const (
+	SchemeDocker = "docker"
+	SchemeHTTP   = "http"
+	SchemeHTTPS  = "https"
+)
+
+// DataVolumes returns one DataVolume per disk of w, in spec order. It fails when a disk's image has a scheme
+// CDI cannot import from; the error names the field (spec.disks[i].image) but not the image, whose URL may
+// carry credentials.
+func DataVolumes(w *v1alpha1.Wukong) ([]*cdiv1.DataVolume, error) {
+	dvs := make([]*cdiv1.DataVolume, 0, len(w.Spec.Disks))
+	for i, disk := range w.Spec.Disks {
+		source, err := Source(disk)
+		if err != nil {
+			return nil, fmt.Errorf("spec.disks[%d].image: %w", i, err)
+		}
+		dvs = append(dvs, &cdiv1.DataVolume{
+			TypeMeta: metav1.TypeMeta{
+				APIVersion: cdiv1.SchemeGroupVersion.String(),
+				Kind:       "DataVolume",
+			},
+			ObjectMeta: owner.ObjectMeta(w, naming.DataVolume(w.Name, disk.Name)),
+			Spec: cdiv1.DataVolumeSpec{
+				Source: source,
+				// spec.storage rather than spec.pvc: CDI then fills access and volume modes from the
+				// StorageProfile of the class, which a Wukong does not expose.
+				Storage: &cdiv1.StorageSpec{
+					Resources: corev1.VolumeResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceStorage: disk.Size.DeepCopy()},
+					},
+					StorageClassName: copyString(disk.StorageClassName),
+				},
+			},
+		})
+	}
+	return dvs, nil
+}
+
+// IsBlank reports whether d is a blank disk, one CDI creates empty instead of importing.
+func IsBlank(d v1alpha1.Disk) bool { return d.Image == "" }
+
+// Source is the CDI source a disk is imported from: a registry for docker://, HTTP for http(s)://, blank
+// for no image. Any other scheme is an error.
+func Source(d v1alpha1.Disk) (*cdiv1.DataVolumeSource, error) {
+	if IsBlank(d) {
+		return &cdiv1.DataVolumeSource{Blank: &cdiv1.DataVolumeBlankImage{}}, nil
+	}
+	scheme, rest, ok := strings.Cut(d.Image, "://")
+	if !ok {
+		return nil, fmt.Errorf("image has no scheme; want docker://, http:// or https://")
+	}
+	if rest == "" {
+		return nil, fmt.Errorf("image has nothing after %s://", scheme)
+	}
+	url := d.Image
+	switch scheme {
+	case SchemeDocker:
+		return &cdiv1.DataVolumeSource{Registry: &cdiv1.DataVolumeSourceRegistry{URL: &url}}, nil
+	case SchemeHTTP, SchemeHTTPS:
+		return &cdiv1.DataVolumeSource{HTTP: &cdiv1.DataVolumeSourceHTTP{URL: url}}, nil
+	default:
+		if !isSchemeName(scheme) {
+			// Not a scheme at all, perhaps "user:password@host://..."; do not echo it.
+			return nil, fmt.Errorf("image has a malformed scheme; want docker://, http:// or https://")
+		}
+		return nil, fmt.Errorf("unsupported scheme %q; want docker://, http:// or https://", scheme)
+	}
+}
+
+// isSchemeName reports whether s is a URI scheme as RFC 3986 spells it, so an error may quote it safely.
+func isSchemeName(s string) bool {
+	for i, r := range s {
+		letter := ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		if !letter && (i == 0 || !('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// copyString copies a pointer's target so the built object never aliases the Wukong it came from.
+func copyString(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
+}

@@ -1,0 +1,215 @@
+// Package wukong reconciles a Wukong into its KubeVirt VirtualMachine, CDI DataVolumes, Multus
+// NetworkAttachmentDefinitions and cloud-init Secret, and reports the VM's state back in the Wukong's status.
+package wukong
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/apply"
+)
+
+// Reconciler reconciles Wukongs.
+type Reconciler struct {
+	// Client reads from the manager's cache and writes to the apiserver.
+	Client client.Client
+	// APIReader reads users' Secrets (password hash, SSH keys) directly, so the manager does not cache every
+	// Secret of the cluster.
+	APIReader client.Reader
+	// Recorder emits events on the Wukong.
+	Recorder events.EventRecorder
+	// Workers is how many Wukongs are reconciled in parallel.
+	Workers int
+}
+
+// missingSecretRetry is how often a Wukong whose referenced Secret is missing looks again: users' Secrets are
+// not watched (see APIReader).
+const missingSecretRetry = 30 * time.Second
+
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachineinstances,verbs=get;list;watch
+// +kubebuilder:rbac:groups=cdi.kubevirt.io,resources=datavolumes,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Wukong's children to their desired state and records what it observes.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	w := &vmv1alpha1.Wukong{}
+	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !w.DeletionTimestamp.IsZero() {
+		// Children carry controller ownerReferences; the garbage collector removes them.
+		return ctrl.Result{}, nil
+	}
+	logger := log.FromContext(ctx)
+	before := w.DeepCopy()
+
+	obs, syncErr := r.sync(ctx, w)
+	w.Status = computeStatus(w, obs)
+	r.recordTransitions(before, w, obs)
+	if err := r.patchStatus(ctx, before, w); err != nil {
+		return ctrl.Result{}, errors.Join(syncErr, err)
+	}
+	if syncErr != nil {
+		logger.Error(syncErr, "sync children")
+		return ctrl.Result{}, syncErr
+	}
+	if obs.missingSecret != "" {
+		return ctrl.Result{RequeueAfter: missingSecretRetry}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// sync creates or updates every child and returns what it observed. An invalid spec or a name conflict is
+// recorded in the observation (and so in a condition), not returned: retrying cannot fix it.
+func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed, error) {
+	obs := &observed{}
+	creds, missing, err := r.credentials(ctx, w)
+	if err != nil {
+		return obs, err
+	}
+	if missing != "" {
+		obs.missingSecret = missing
+		return obs, nil
+	}
+	want, err := desiredChildren(w, creds)
+	if err != nil {
+		obs.invalid = err
+		return obs, nil
+	}
+
+	ensure := func(desired, existing client.Object, fields ...string) error {
+		res, err := apply.Ensure(ctx, r.Client, desired, existing, fields...)
+		var conflict *apply.ErrNotControlled
+		if errors.As(err, &conflict) {
+			obs.conflict = conflict
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if res != apply.Unchanged {
+			obs.wrote = append(obs.wrote, fmt.Sprintf("%s %s %s", res, kindOf(desired), desired.GetName()))
+		}
+		return nil
+	}
+
+	if err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil {
+		return obs, err
+	}
+	for _, nad := range want.attachments {
+		if err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil {
+			return obs, err
+		}
+	}
+	if err := r.observeAttachments(ctx, w, obs); err != nil {
+		return obs, err
+	}
+	for _, dv := range want.dataVolumes {
+		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
+		// volume would destroy the disk's data. A difference is reported as RestartRequired instead.
+		existing := &cdiv1.DataVolume{}
+		if err := ensure(dv, existing); err != nil {
+			return obs, err
+		}
+		if existing.UID == "" {
+			existing = nil
+		}
+		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
+	}
+	vm := &kubevirtv1.VirtualMachine{}
+	if err := ensure(want.vm, vm, "spec"); err != nil {
+		return obs, err
+	}
+	if vm.UID != "" {
+		obs.vm = vm
+	}
+	vmi := &kubevirtv1.VirtualMachineInstance{}
+	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(want.vm), vmi); {
+	case err == nil:
+		obs.vmi = vmi
+	case !apierrors.IsNotFound(err):
+		return obs, fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
+	}
+	return obs, nil
+}
+
+// observeAttachments records which referenced (not owned) attachments are missing.
+func (r *Reconciler) observeAttachments(ctx context.Context, w *vmv1alpha1.Wukong, obs *observed) error {
+	for _, n := range w.Spec.Networks {
+		if n.NADName == "" {
+			continue
+		}
+		key := attachmentKey(w.Namespace, n.NADName)
+		err := r.Client.Get(ctx, key, &nadv1.NetworkAttachmentDefinition{})
+		if apierrors.IsNotFound(err) {
+			obs.missingAttachments = append(obs.missingAttachments, key.String())
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("get NetworkAttachmentDefinition %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) patchStatus(ctx context.Context, before, w *vmv1alpha1.Wukong) error {
+	if equality.Semantic.DeepEqual(before.Status, w.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, w, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("patch status of Wukong %s: %w", w.Name, err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller: it watches Wukongs, the children they own and the VM
+// instances behind their VMs, so status follows the children without polling.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	workers := r.Workers
+	if workers < 1 {
+		workers = 1
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&vmv1alpha1.Wukong{}, builder.WithPredicates()).
+		Owns(&kubevirtv1.VirtualMachine{}).
+		Owns(&cdiv1.DataVolume{}).
+		Owns(&nadv1.NetworkAttachmentDefinition{}).
+		Owns(&corev1.Secret{}).
+		// A VMI is owned by its VM, not by the Wukong; it carries the Wukong label.
+		Watches(&kubevirtv1.VirtualMachineInstance{}, handler.EnqueueRequestsFromMapFunc(byWukongLabel)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Named("wukong").
+		Complete(r)
+}
+
+func byWukongLabel(_ context.Context, obj client.Object) []reconcile.Request {
+	name, ok := obj.GetLabels()[vmv1alpha1.LabelWukong]
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}}
+}
