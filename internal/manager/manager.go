@@ -3,6 +3,7 @@
 package manager
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"time"
@@ -20,7 +21,9 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/controller/wukong"
+	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/scheme"
+	"github.com/novasphere/wukong/internal/template"
 )
 
 // Options configure the manager.
@@ -84,6 +87,19 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Workers:   o.WukongWorkers,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the Wukong controller: %w", err)
+	}
+	engine, err := template.NewEngine()
+	if err != nil {
+		return nil, fmt.Errorf("create the template engine: %w", err)
+	}
+	if err := (&wukongset.Reconciler{
+		Client:               mgr.GetClient(),
+		Recorder:             mgr.GetEventRecorder("wukongset-controller"),
+		Renderer:             &wukongset.Renderer{Engine: engine},
+		Workers:              o.SetWorkers,
+		MaxConcurrentCreates: o.MaxConcurrentCreates,
+	}).SetupWithManager(context.Background(), mgr); err != nil {
+		return nil, fmt.Errorf("set up the WukongSet controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err

@@ -14,18 +14,14 @@ import (
 	"strings"
 	"time"
 
-	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	kubevirtv1 "kubevirt.io/api/core/v1"
-	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/scheme"
 )
 
 // Env is a running control plane.
@@ -51,19 +47,8 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// NewScheme returns a scheme with every kind the operator and its tests use.
-func NewScheme() *k8sruntime.Scheme {
-	s := k8sruntime.NewScheme()
-	for _, add := range []func(*k8sruntime.Scheme) error{
-		clientgoscheme.AddToScheme, vmv1alpha1.AddToScheme, kubevirtv1.AddToScheme, cdiv1.AddToScheme,
-		nadv1.AddToScheme,
-	} {
-		if err := add(s); err != nil {
-			panic(err)
-		}
-	}
-	return s
-}
+// NewScheme returns a scheme with every kind the operator and its tests use: the manager's own.
+func NewScheme() *k8sruntime.Scheme { return scheme.New() }
 
 // Assets returns the folder of control-plane binaries: $KUBEBUILDER_ASSETS when set, else the cached build
 // of hack/controlplane.sh (which builds it on first use).
@@ -87,7 +72,7 @@ func Start() (*Env, error) {
 		return nil, err
 	}
 	root := RepoRoot()
-	scheme := NewScheme()
+	sch := NewScheme()
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths: []string{
@@ -95,7 +80,7 @@ func Start() (*Env, error) {
 			filepath.Join(root, "test", "crds", "bases"),
 		},
 		ErrorIfCRDPathMissing: true,
-		Scheme:                scheme,
+		Scheme:                sch,
 	}
 	// The apiserver's own priority and fairness protects it; tests and benchmarks must not be throttled by
 	// the client.
@@ -107,7 +92,7 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("start envtest with binaries from %s: %w", assets, err)
 	}
 	cfg.QPS, cfg.Burst = -1, 0
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: sch})
 	if err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -117,7 +102,7 @@ func Start() (*Env, error) {
 		_ = env.Stop()
 		return nil, err
 	}
-	e := &Env{Config: cfg, Client: c, Scheme: scheme, Assets: assets, env: env, dir: dir}
+	e := &Env{Config: cfg, Client: c, Scheme: sch, Assets: assets, env: env, dir: dir}
 	if e.Kubeconfig, err = e.writeKubeconfig(); err != nil {
 		_ = e.Stop()
 		return nil, err

@@ -1,0 +1,218 @@
+package wukongset
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/naming"
+)
+
+// outcome is what executing a plan did.
+type outcome struct {
+	// failureReason and failureMessage feed the ReplicaFailure condition.
+	failureReason, failureMessage string
+	// err is a transient failure to retry with backoff; an invalid template is not one.
+	err error
+}
+
+// execute carries out a scale plan: deletions first, then creations, each bounded in concurrency.
+func (r *Reconciler) execute(ctx context.Context, set *vmv1alpha1.WukongSet, plan scalePlan, revision string) outcome {
+	workers := r.concurrency(set)
+	if len(plan.Delete) > 0 {
+		if out := r.deleteMembers(ctx, set, plan.Delete, workers); out.err != nil {
+			return out
+		}
+	}
+	if len(plan.Create) == 0 {
+		return outcome{}
+	}
+	toCreate, out := r.renderAndValidate(ctx, set, plan.Create, revision, workers)
+	if out.failureReason != "" || out.err != nil {
+		return out
+	}
+	return r.createMembers(ctx, set, toCreate, workers)
+}
+
+func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
+	n := r.MaxConcurrentCreates
+	if s := set.Spec.ScaleStrategy; s != nil && s.MaxConcurrentCreates != nil {
+		n = int(*s.MaxConcurrentCreates)
+	}
+	return max(n, 1)
+}
+
+// renderAndValidate renders every member of [0, replicas) (so an expression that fails only at some index is
+// caught before anything is created) and asks the apiserver to validate each member about to be created with
+// a server-side dry run, which keeps the Wukong CRD the single source of truth for what is valid. Any failure
+// stops the whole batch: no member is created from a template that is invalid at any index.
+func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, create []int, revision string, workers int) ([]*vmv1alpha1.Wukong, outcome) {
+	wanted := map[int]bool{}
+	for _, i := range create {
+		wanted[i] = true
+	}
+	var toCreate []*vmv1alpha1.Wukong
+	limit := max(replicas(set), create[len(create)-1]+1)
+	for i := 0; i < limit; i++ {
+		m, err := r.Renderer.Member(set, i, revision)
+		if err != nil {
+			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
+		}
+		if wanted[i] {
+			toCreate = append(toCreate, m)
+		}
+	}
+	errs := parallel(ctx, toCreate, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		err := r.Client.Create(ctx, m.DeepCopy(), client.DryRunAll)
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	})
+	if len(errs) == 0 {
+		return toCreate, outcome{}
+	}
+	msgs, invalid := describe(errs)
+	if invalid {
+		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
+	}
+	return nil, outcome{failureReason: ReasonCreateFailed, failureMessage: msgs, err: fmt.Errorf("validate members of WukongSet %s: %s", set.Name, msgs)}
+}
+
+// createMembers creates members in slow-start batches of 1, 2, 4, … (capped by workers) and stops after the
+// first batch with a failure, so a systematic error (quota, admission) costs a few calls, not hundreds.
+// AlreadyExists is success: names are deterministic, so an object of that name created by an earlier pass
+// the cache has not shown yet is the member itself.
+func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, workers int) outcome {
+	created := 0
+	for start, size := 0, 1; start < len(members); start, size = start+size, min(size*2, workers) {
+		batch := members[start:min(start+size, len(members))]
+		for _, m := range batch {
+			r.expect.expectCreate(set.UID, m.Name)
+		}
+		errs := parallel(ctx, batch, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+			err := r.Client.Create(ctx, m)
+			if apierrors.IsAlreadyExists(err) {
+				return nil
+			}
+			return err
+		})
+		for name := range errs {
+			r.expect.forgetCreate(set.UID, name)
+		}
+		created += len(batch) - len(errs)
+		if len(errs) > 0 {
+			if created > 0 {
+				r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members", created)
+			}
+			msgs, _ := describe(errs)
+			return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
+				err: fmt.Errorf("create members of WukongSet %s: %s", set.Name, msgs)}
+		}
+	}
+	r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members: %s", created, span(members))
+	return outcome{}
+}
+
+func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, workers int) outcome {
+	var victims []*vmv1alpha1.Wukong
+	for _, n := range names {
+		victims = append(victims, &vmv1alpha1.Wukong{})
+		victims[len(victims)-1].Name, victims[len(victims)-1].Namespace = n, set.Namespace
+	}
+	errs := parallel(ctx, victims, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		r.expect.expectDelete(set.UID, m.Name)
+		err := r.Client.Delete(ctx, m, client.PropagationPolicy("Background"))
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	for name := range errs {
+		r.expect.forgetDelete(set.UID, name)
+	}
+	if deleted := len(victims) - len(errs); deleted > 0 {
+		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted %d members: %s", deleted, strings.Join(names, ", "))
+	}
+	if len(errs) > 0 {
+		msgs, _ := describe(errs)
+		return outcome{failureReason: ReasonDeleteFailed, failureMessage: msgs, err: fmt.Errorf("delete members of WukongSet %s: %s", set.Name, msgs)}
+	}
+	return outcome{}
+}
+
+// parallel runs fn on every item with at most workers at once and returns the errors by member name.
+func parallel(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn func(context.Context, *vmv1alpha1.Wukong) error) map[string]error {
+	var (
+		mu   sync.Mutex
+		errs = map[string]error{}
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, workers)
+	)
+	for _, it := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(ctx, it); err != nil {
+				mu.Lock()
+				errs[it.Name] = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// describe joins errors into one message ordered by member index, and reports whether any is an invalid
+// object (a template problem no retry can fix).
+func describe(errs map[string]error) (string, bool) {
+	names := make([]string, 0, len(errs))
+	for n := range errs {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return memberOrder(names[i]) < memberOrder(names[j]) })
+	var parts []string
+	invalid := false
+	for i, n := range names {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(names)-3))
+			break
+		}
+		err := errs[n]
+		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+			invalid = true
+		}
+		parts = append(parts, fmt.Sprintf("member %s: %v", n, err))
+	}
+	for _, err := range errs {
+		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+			invalid = true
+		}
+	}
+	return strings.Join(parts, "; "), invalid
+}
+
+func memberOrder(name string) int {
+	if i := strings.LastIndexByte(name, '-'); i >= 0 {
+		if n, ok := naming.MemberIndex(name[:i], name); ok {
+			return n
+		}
+	}
+	return 0
+}
+
+func span(ms []*vmv1alpha1.Wukong) string {
+	if len(ms) == 1 {
+		return ms[0].Name
+	}
+	return ms[0].Name + " … " + ms[len(ms)-1].Name
+}

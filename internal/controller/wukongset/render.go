@@ -1,0 +1,96 @@
+package wukongset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/template"
+)
+
+// Renderer turns a set's template into members. It is the one place a member's name, labels and owner are
+// decided.
+type Renderer struct {
+	Engine *template.Engine
+}
+
+// Member renders the member at index: the template with every variable expanded, plus the labels that tie
+// it to the set (the selector's matchLabels, the set, index and revision labels) and a controller reference.
+func (r *Renderer) Member(set *vmv1alpha1.WukongSet, index int, revision string) (*vmv1alpha1.Wukong, error) {
+	name := naming.Member(set.Name, index)
+	t, err := r.Engine.Render(set.Spec.Template, template.Vars{
+		Index: int64(index), Name: name, Set: set.Name, Namespace: set.Namespace, Replicas: int64(replicas(set)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member %s (index %d): %w", name, index, err)
+	}
+	lbls := vmv1alpha1.StringMap(t.Metadata.Labels)
+	if lbls == nil {
+		lbls = map[string]string{}
+	}
+	if set.Spec.Selector != nil {
+		for k, v := range set.Spec.Selector.MatchLabels {
+			lbls[k] = string(v)
+		}
+	}
+	lbls[vmv1alpha1.LabelSet] = set.Name
+	lbls[vmv1alpha1.LabelIndex] = strconv.Itoa(index)
+	lbls[vmv1alpha1.LabelRevision] = revision
+	return &vmv1alpha1.Wukong{
+		TypeMeta: metav1.TypeMeta{APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "Wukong"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            name,
+			Namespace:       set.Namespace,
+			Labels:          lbls,
+			Annotations:     vmv1alpha1.StringMap(t.Metadata.Annotations),
+			OwnerReferences: []metav1.OwnerReference{ownerReference(set)},
+		},
+		Spec: t.Spec,
+	}, nil
+}
+
+func ownerReference(set *vmv1alpha1.WukongSet) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         vmv1alpha1.GroupVersion.String(),
+		Kind:               "WukongSet",
+		Name:               set.Name,
+		UID:                set.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
+}
+
+// Selector is the members' selector: the set's own, or the set label when it has none. Members always
+// carry both, so either finds them.
+func Selector(set *vmv1alpha1.WukongSet) (labels.Selector, error) {
+	if set.Spec.Selector == nil {
+		return labels.SelectorFromSet(labels.Set{vmv1alpha1.LabelSet: set.Name}), nil
+	}
+	return metav1.LabelSelectorAsSelector(set.Spec.Selector.AsMetav1())
+}
+
+// Revision names the template: a short hash of its JSON form, so equal templates share a revision.
+func Revision(set *vmv1alpha1.WukongSet) string {
+	raw, err := json.Marshal(set.Spec.Template)
+	if err != nil {
+		// A template that came from the apiserver always marshals.
+		panic(err)
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])[:10]
+}
+
+func replicas(set *vmv1alpha1.WukongSet) int {
+	if set.Spec.Replicas == nil {
+		return 1
+	}
+	return int(*set.Spec.Replicas)
+}

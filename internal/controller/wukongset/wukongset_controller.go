@@ -1,0 +1,262 @@
+// Package wukongset reconciles a WukongSet into its members: Wukongs named <set>-<index>, rendered from the
+// set's template with per-index variables, validated before any is created, created in slow-start batches
+// with bounded concurrency, and summarised in the set's status.
+package wukongset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/naming"
+)
+
+// ownerIndex indexes Wukongs by the UID of the WukongSet that controls them.
+const ownerIndex = ".metadata.controller.wukongset"
+
+// Reconciler reconciles WukongSets.
+type Reconciler struct {
+	// Client reads from the manager's cache and writes to the apiserver.
+	Client client.Client
+	// Recorder emits events on the set.
+	Recorder events.EventRecorder
+	// Renderer renders members from the template.
+	Renderer *Renderer
+	// Workers is how many sets are reconciled in parallel.
+	Workers int
+	// MaxConcurrentCreates bounds one set's parallel creates unless the set's scaleStrategy says otherwise.
+	MaxConcurrentCreates int
+
+	expect expectations
+	now    func() time.Time
+}
+
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
+// missing members, delete surplus ones, and write the status once.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	set := &vmv1alpha1.WukongSet{}
+	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !set.DeletionTimestamp.IsZero() {
+		// Members carry controller ownerReferences; the garbage collector removes them (or orphans them).
+		r.expect.forget(set.UID)
+		return ctrl.Result{}, nil
+	}
+	logger := log.FromContext(ctx)
+	before := set.DeepCopy()
+	revision := Revision(set)
+	sel, err := Selector(set)
+	if err != nil {
+		// The CRD's rules make this unreachable for stored objects; report it rather than loop.
+		logger.Error(err, "selector")
+		return ctrl.Result{}, nil
+	}
+
+	members, taken, err := r.claimMembers(ctx, set, sel)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	plan := planScale(r.scaleInput(set, members, taken))
+	out := r.execute(ctx, set, plan, revision)
+
+	// Re-read members from the cache is unnecessary: creations and deletions show up through the watch and
+	// bring the set back; status counts what exists now.
+	status, recheck := computeStatus(set, statusInput{
+		Members:        members,
+		Selector:       sel.String(),
+		UpdateRevision: revision,
+		FailureReason:  out.failureReason,
+		FailureMessage: out.failureMessage,
+		Pending:        len(plan.Create) + len(plan.Delete) + plan.Waiting,
+		Now:            r.clock(),
+	})
+	set.Status = status
+	r.recordFailure(before, set)
+	if !equality.Semantic.DeepEqual(before.Status, set.Status) {
+		if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, errors.Join(out.err, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
+		}
+	}
+	if out.err != nil {
+		// A transient failure: controller-runtime retries with exponential backoff.
+		return ctrl.Result{}, out.err
+	}
+	return ctrl.Result{RequeueAfter: recheck}, nil
+}
+
+func (r *Reconciler) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// scaleInput turns members into the planner's view, counting members created or deleted by earlier passes
+// that the cache does not show yet (expectations), so a stale cache never causes duplicates or extra deletes.
+func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, taken map[int]bool) scaleInput {
+	in := scaleInput{Replicas: replicas(set), Taken: taken, Policy: vmv1alpha1.ScaleDownHighestIndex}
+	if s := set.Spec.ScaleStrategy; s != nil {
+		if s.ScaleDownPolicy != "" {
+			in.Policy = s.ScaleDownPolicy
+		}
+		in.MembersToDelete = s.MembersToDelete
+	}
+	seen := map[string]bool{}
+	for _, m := range members {
+		index, _ := naming.MemberIndex(set.Name, m.Name)
+		ready := meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady)
+		deleting := !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name)
+		in.Members = append(in.Members, member{Name: m.Name, Index: index, Ready: ready, Deleting: deleting})
+		seen[m.Name] = true
+	}
+	r.expect.pruneDeletes(set.UID, seen)
+	for _, name := range r.expect.pendingCreates(set.UID, seen) {
+		if index, ok := naming.MemberIndex(set.Name, name); ok {
+			in.Members = append(in.Members, member{Name: name, Index: index})
+		}
+	}
+	return in
+}
+
+// claimMembers returns the set's members: Wukongs it controls whose labels still match, plus orphans named
+// <set>-<index> that match (adopted). Controlled Wukongs that stopped matching are released. taken lists
+// indices whose name is held by a Wukong the set does not control.
+func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet, sel labels.Selector) ([]*vmv1alpha1.Wukong, map[int]bool, error) {
+	var owned vmv1alpha1.WukongList
+	if err := r.Client.List(ctx, &owned, client.InNamespace(set.Namespace), client.MatchingFields{ownerIndex: string(set.UID)}); err != nil {
+		return nil, nil, fmt.Errorf("list members of WukongSet %s: %w", set.Name, err)
+	}
+	var matching vmv1alpha1.WukongList
+	if err := r.Client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, nil, fmt.Errorf("list Wukongs matching WukongSet %s: %w", set.Name, err)
+	}
+	var members []*vmv1alpha1.Wukong
+	for i := range owned.Items {
+		m := &owned.Items[i]
+		if _, ok := naming.MemberIndex(set.Name, m.Name); ok && sel.Matches(labels.Set(m.Labels)) {
+			members = append(members, m)
+			continue
+		}
+		if err := r.release(ctx, set, m); err != nil {
+			return nil, nil, err
+		}
+	}
+	taken := map[int]bool{}
+	for i := range matching.Items {
+		m := &matching.Items[i]
+		ref := metav1.GetControllerOf(m)
+		if ref != nil && ref.UID == set.UID {
+			continue
+		}
+		index, ok := naming.MemberIndex(set.Name, m.Name)
+		if !ok {
+			continue
+		}
+		if ref != nil || !m.DeletionTimestamp.IsZero() {
+			taken[index] = true
+			continue
+		}
+		if err := r.adopt(ctx, set, m); err != nil {
+			return nil, nil, err
+		}
+		members = append(members, m)
+	}
+	return members, taken, nil
+}
+
+// adopt makes the set the controller of an orphan that matches its selector and naming.
+func (r *Reconciler) adopt(ctx context.Context, set *vmv1alpha1.WukongSet, m *vmv1alpha1.Wukong) error {
+	orig := m.DeepCopy()
+	m.OwnerReferences = append(m.OwnerReferences, ownerReference(set))
+	if m.Labels == nil {
+		m.Labels = map[string]string{}
+	}
+	m.Labels[vmv1alpha1.LabelSet] = set.Name
+	index, _ := naming.MemberIndex(set.Name, m.Name)
+	m.Labels[vmv1alpha1.LabelIndex] = strconv.Itoa(index)
+	// An optimistic lock: adopt only the object we looked at.
+	if err := r.Client.Patch(ctx, m, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("adopt Wukong %s: %w", m.Name, err)
+	}
+	r.event(set, "Normal", ReasonMemberAdopted, "Adopt", "adopted orphan Wukong %s", m.Name)
+	return nil
+}
+
+// release drops the set's controller reference from a Wukong that no longer matches the selector; the set
+// then treats its index as taken and reports it.
+func (r *Reconciler) release(ctx context.Context, set *vmv1alpha1.WukongSet, m *vmv1alpha1.Wukong) error {
+	orig := m.DeepCopy()
+	var refs []metav1.OwnerReference
+	for _, ref := range m.OwnerReferences {
+		if ref.UID != set.UID {
+			refs = append(refs, ref)
+		}
+	}
+	m.OwnerReferences = refs
+	if err := r.Client.Patch(ctx, m, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("release Wukong %s: %w", m.Name, err)
+	}
+	r.event(set, "Normal", ReasonMemberReleased, "Release", "released Wukong %s: its labels no longer match the selector", m.Name)
+	return nil
+}
+
+func (r *Reconciler) event(set *vmv1alpha1.WukongSet, eventType, reason, action, format string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(set, nil, eventType, reason, action, format, args...)
+	}
+}
+
+// recordFailure emits a Warning when the ReplicaFailure condition appears or changes, not on every pass.
+func (r *Reconciler) recordFailure(before, after *vmv1alpha1.WukongSet) {
+	now := meta.FindStatusCondition(after.Status.Conditions, vmv1alpha1.SetReplicaFailure)
+	if now == nil || now.Status != metav1.ConditionTrue {
+		return
+	}
+	old := meta.FindStatusCondition(before.Status.Conditions, vmv1alpha1.SetReplicaFailure)
+	if old != nil && old.Status == now.Status && old.Message == now.Message {
+		return
+	}
+	r.event(after, "Warning", now.Reason, "Reconcile", "%s", now.Message)
+}
+
+// SetupWithManager registers the controller and the owner index it lists members by.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &vmv1alpha1.Wukong{}, ownerIndex, func(obj client.Object) []string {
+		ref := metav1.GetControllerOf(obj)
+		if ref == nil || ref.Kind != "WukongSet" || ref.APIVersion != vmv1alpha1.GroupVersion.String() {
+			return nil
+		}
+		return []string{string(ref.UID)}
+	}); err != nil {
+		return err
+	}
+	workers := r.Workers
+	if workers < 1 {
+		workers = 1
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&vmv1alpha1.WukongSet{}).
+		Owns(&vmv1alpha1.Wukong{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Named("wukongset").
+		Complete(r)
+}

@@ -1,0 +1,94 @@
+package sim
+
+import (
+	"time"
+)
+
+// Annotations that inject failures or request actions. Each is read from the simulated object itself and,
+// for the failures, also from the Wukong that owns it (controller ownerReference), so a test can break a
+// whole Wukong without knowing its children's names. The object's own annotation wins.
+const (
+	// AnnotationImportError makes a DataVolume's import fail with the annotation's value as the importer's
+	// error message. Removing it lets the import start again and succeed. A DataVolume that already
+	// succeeded is not affected, as with CDI.
+	AnnotationImportError = "sim.novasphere.dev/import-error"
+
+	// AnnotationUnschedulable keeps a VirtualMachineInstance that has not been scheduled yet in phase
+	// Scheduling, as if no node fitted; the value is the scheduler's message. A running instance is not
+	// affected: restart it to see the failure.
+	AnnotationUnschedulable = "sim.novasphere.dev/unschedulable"
+
+	// AnnotationCrash makes the VirtualMachineInstance fail (phase Failed) with the value as the reason; the
+	// VirtualMachine shows CrashLoopBackOff while it stays. Removing it starts a new instance for run
+	// strategies Always and RerunOnFailure.
+	AnnotationCrash = "sim.novasphere.dev/crash"
+
+	// AnnotationRestart requests a restart of a VirtualMachine: whenever its value differs from the value
+	// recorded on the running instance, the instance is stopped and started again from the current template,
+	// as `virtctl restart` would do. Any string works; tests use a timestamp.
+	AnnotationRestart = "sim.novasphere.dev/restart"
+
+	// AnnotationTemplateHash is written on each VirtualMachineInstance: the hash of the VirtualMachine's
+	// spec.template.spec it was created from, so a later template change can be reported as RestartRequired.
+	AnnotationTemplateHash = "sim.novasphere.dev/template-hash"
+)
+
+// Defaults of Options.
+const (
+	// DefaultImportDuration is how long a simulated DataVolume import takes.
+	DefaultImportDuration = 2 * time.Second
+	// DefaultBootDuration is how long a simulated VirtualMachineInstance takes from Pending to Running.
+	DefaultBootDuration = time.Second
+	// DefaultWorkers is the number of concurrent reconciles per simulated controller: imports and boots
+	// wait on timers, not on workers, so the workers only bound the apiserver writes in flight.
+	DefaultWorkers = 32
+)
+
+// DefaultNodes are the fake node names instances are placed on.
+var DefaultNodes = []string{"sim-node-0", "sim-node-1", "sim-node-2"}
+
+// Options tunes the simulator. Durations are taken literally, so the zero value is the fastest simulator
+// (what benchmarks want); DefaultOptions gives the paced one the demo and the command use.
+type Options struct {
+	// ImportDuration is how long a DataVolume import takes from Pending to Succeeded; zero means straight to
+	// Succeeded.
+	ImportDuration time.Duration
+	// BootDuration is how long a VirtualMachineInstance takes from Pending to Running; zero means straight to
+	// Running.
+	BootDuration time.Duration
+	// Nodes are the node names instances are spread over; empty means DefaultNodes.
+	Nodes []string
+	// Workers is the number of concurrent reconciles per controller; zero means DefaultWorkers, and fewer
+	// than MinWorkers is raised to MinWorkers so thousands of VMs keep moving.
+	Workers int
+}
+
+// MinWorkers is the least number of concurrent reconciles per controller.
+const MinWorkers = 16
+
+// DefaultOptions returns the options of a paced simulator: imports take DefaultImportDuration and boots
+// DefaultBootDuration, on DefaultNodes.
+func DefaultOptions() Options {
+	return Options{
+		ImportDuration: DefaultImportDuration,
+		BootDuration:   DefaultBootDuration,
+		Nodes:          append([]string(nil), DefaultNodes...),
+		Workers:        DefaultWorkers,
+	}
+}
+
+// withDefaults fills what has a default and clamps what would make the simulator misbehave.
+func (o Options) withDefaults() Options {
+	o.ImportDuration = max(o.ImportDuration, 0)
+	o.BootDuration = max(o.BootDuration, 0)
+	if len(o.Nodes) == 0 {
+		o.Nodes = DefaultNodes
+	}
+	switch {
+	case o.Workers == 0:
+		o.Workers = DefaultWorkers
+	case o.Workers < MinWorkers:
+		o.Workers = MinWorkers
+	}
+	return o
+}

@@ -1,0 +1,157 @@
+package sim
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+)
+
+// Condition reasons and messages as KubeVirt writes them.
+const (
+	vmiReasonGuestNotRunning  = kubevirtv1.GuestNotRunningReason
+	vmiMessageGuestNotRunning = "Guest VM is not reported as running"
+	vmiReasonUnschedulable    = corev1.PodReasonUnschedulable
+	vmiReasonCrashed          = "Crashed"
+	vmiReasonContainerCreate  = "ContainerCreating"
+)
+
+// bootPhases is how many timed steps a boot takes: Pending -> Scheduling -> Scheduled -> Running.
+const bootPhases = 3
+
+// vmiInputs is everything the simulated virt-handler decides an instance's status from.
+type vmiInputs struct {
+	// crash is the injected crash message; non-empty fails the instance.
+	crash string
+	// unschedulable is the injected scheduler message; non-empty holds an unscheduled instance in Scheduling.
+	unschedulable string
+	// missingSecret names the network data Secret when it does not exist, which keeps the launcher pod from
+	// starting.
+	missingSecret string
+	// interfaces are the guest's interfaces and addresses, reported once it runs.
+	interfaces []kubevirtv1.VirtualMachineInstanceNetworkInterface
+	// node is where the instance is placed.
+	node string
+	// step is how long each boot phase lasts; inPhase how long the instance has been in its current one.
+	step, inPhase time.Duration
+	now           metav1.Time
+}
+
+// vmiStepKey names the phase an instance is in, for the clock.
+func vmiStepKey(vmi *kubevirtv1.VirtualMachineInstance) string {
+	return string(vmi.UID) + "/" + string(vmi.Status.Phase)
+}
+
+// isFinal reports whether an instance has stopped for good; KubeVirt never moves it out of these phases.
+func isFinal(vmi *kubevirtv1.VirtualMachineInstance) bool {
+	return vmi.Status.Phase == kubevirtv1.Failed || vmi.Status.Phase == kubevirtv1.Succeeded
+}
+
+// planVMI is the simulated virt-handler's decision for one instance that is not final: its status now and
+// how long until the next timed step (0: only a watch event can change the outcome). With a zero step it
+// runs every untimed transition in one pass, so a benchmark pays one write per boot.
+func planVMI(vmi *kubevirtv1.VirtualMachineInstance, in vmiInputs) (kubevirtv1.VirtualMachineInstanceStatus, time.Duration) {
+	st := *vmi.Status.DeepCopy()
+	if in.crash != "" {
+		enterPhase(&st, kubevirtv1.Failed, in.now)
+		st.Reason = vmiReasonCrashed
+		setVMICondition(&st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse, vmiReasonCrashed, in.crash, in.now)
+		return st, 0
+	}
+	elapsed := in.inPhase
+	for {
+		switch st.Phase {
+		case kubevirtv1.Running:
+			return st, 0
+		case kubevirtv1.VmPhaseUnset:
+			// A new instance is Pending at once: virt-controller has only to render its pod.
+			enterPhase(&st, kubevirtv1.Pending, in.now)
+			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse,
+				vmiReasonGuestNotRunning, vmiMessageGuestNotRunning, in.now)
+			elapsed = 0
+			continue
+		case kubevirtv1.Scheduling:
+			// The scheduler's verdict shows as soon as the pod exists, not after the phase's time.
+			if in.unschedulable != "" {
+				setVMICondition(&st, kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled),
+					corev1.ConditionFalse, vmiReasonUnschedulable, in.unschedulable, in.now)
+				return st, 0
+			}
+		}
+		if elapsed < in.step {
+			return st, in.step - elapsed
+		}
+		if !advanceVMI(&st, in) {
+			return st, 0
+		}
+		elapsed = 0
+	}
+}
+
+// advanceVMI moves st one phase on; false when it must wait for something other than time.
+func advanceVMI(st *kubevirtv1.VirtualMachineInstanceStatus, in vmiInputs) bool {
+	podScheduled := kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled)
+	switch st.Phase {
+	case kubevirtv1.Pending:
+		enterPhase(st, kubevirtv1.Scheduling, in.now)
+	case kubevirtv1.Scheduling:
+		setVMICondition(st, podScheduled, corev1.ConditionTrue, "", "", in.now)
+		st.NodeName = in.node
+		if in.missingSecret != "" {
+			// Scheduled, but the launcher pod cannot mount the Secret and stays in ContainerCreating.
+			setVMICondition(st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse,
+				vmiReasonContainerCreate, "secret \""+in.missingSecret+"\" not found", in.now)
+			return false
+		}
+		setVMICondition(st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse,
+			vmiReasonGuestNotRunning, vmiMessageGuestNotRunning, in.now)
+		enterPhase(st, kubevirtv1.Scheduled, in.now)
+	case kubevirtv1.Scheduled:
+		enterPhase(st, kubevirtv1.Running, in.now)
+		st.Interfaces = in.interfaces
+		setVMICondition(st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionTrue, "", "", in.now)
+	default:
+		// A phase the simulator does not write (WaitingForSync, Unknown): leave it to whoever wrote it.
+		return false
+	}
+	return true
+}
+
+// enterPhase sets the phase and records the transition, as KubeVirt does in phaseTransitionTimestamps.
+func enterPhase(st *kubevirtv1.VirtualMachineInstanceStatus, phase kubevirtv1.VirtualMachineInstancePhase, now metav1.Time) {
+	if st.Phase == phase {
+		return
+	}
+	st.Phase = phase
+	st.PhaseTransitionTimestamps = append(st.PhaseTransitionTimestamps,
+		kubevirtv1.VirtualMachineInstancePhaseTransitionTimestamp{Phase: phase, PhaseTransitionTimestamp: now})
+}
+
+// setVMICondition sets one condition, keeping its transition time when its status does not change.
+func setVMICondition(st *kubevirtv1.VirtualMachineInstanceStatus, t kubevirtv1.VirtualMachineInstanceConditionType, status corev1.ConditionStatus, reason, message string, now metav1.Time) {
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		if c.Type != t {
+			continue
+		}
+		if c.Status != status {
+			c.LastTransitionTime = now
+		}
+		c.Status, c.Reason, c.Message = status, reason, message
+		return
+	}
+	st.Conditions = append(st.Conditions, kubevirtv1.VirtualMachineInstanceCondition{
+		Type: t, Status: status, Reason: reason, Message: message, LastTransitionTime: now,
+	})
+}
+
+// vmiCondition returns the condition of type t, or nil.
+func vmiCondition(vmi *kubevirtv1.VirtualMachineInstance, t kubevirtv1.VirtualMachineInstanceConditionType) *kubevirtv1.VirtualMachineInstanceCondition {
+	for i := range vmi.Status.Conditions {
+		if vmi.Status.Conditions[i].Type == t {
+			return &vmi.Status.Conditions[i]
+		}
+	}
+	return nil
+}
