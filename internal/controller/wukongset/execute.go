@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -82,7 +83,23 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	if invalid {
 		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
 	}
-	return nil, outcome{failureReason: ReasonCreateFailed, failureMessage: msgs, err: fmt.Errorf("validate members of WukongSet %s: %s", set.Name, msgs)}
+	// A member refused for another reason (an admission policy, quota) does not stop the members before it:
+	// they are created in index order up to the first refused one, which is retried with backoff.
+	var fit []*vmv1alpha1.Wukong
+	for _, m := range toCreate {
+		if errs[m.Name] != nil {
+			break
+		}
+		fit = append(fit, m)
+	}
+	out := outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
+		err: fmt.Errorf("validate members of WukongSet %s: %s", set.Name, msgs)}
+	if len(fit) > 0 {
+		if created := r.createMembers(ctx, set, fit, workers); created.err != nil {
+			return nil, created
+		}
+	}
+	return nil, out
 }
 
 // createMembers creates members in slow-start batches of 1, 2, 4, … (capped by workers) and stops after the
@@ -128,7 +145,9 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 	}
 	errs := parallel(ctx, victims, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		r.expect.expectDelete(set.UID, m.Name)
-		err := r.Client.Delete(ctx, m, client.PropagationPolicy("Background"))
+		// Foreground: the member keeps its name until the garbage collector has removed its VM, disks and
+		// Secret, so a member re-created at the same index never meets its predecessor's children.
+		err := r.Client.Delete(ctx, m, client.PropagationPolicy(metav1.DeletePropagationForeground))
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

@@ -23,6 +23,12 @@ func main() {
 		nodes     = flag.String("nodes", strings.Join(def.Nodes, ","), "comma-separated fake node names VMs are placed on")
 		workers   = flag.Int("workers", def.Workers, fmt.Sprintf("concurrent reconciles per simulated controller (at least %d)", sim.MinWorkers))
 	)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "kubevirt-sim: a SIMULATOR of KubeVirt, CDI and Multus for tests and demos.\n"+
+			"It fakes DataVolume imports and VM boots against an apiserver; nothing really runs.\n"+
+			"Never run it on a cluster with the real KubeVirt or CDI.\n\nFlags:\n")
+		flag.PrintDefaults()
+	}
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -1,0 +1,79 @@
+package wukongset_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/test/harness"
+	"github.com/novasphere/wukong/test/testenv"
+)
+
+var h *harness.Harness
+
+func TestMain(m *testing.M) {
+	var err error
+	h, err = harness.Start(harness.DefaultOptions())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// Members are deleted in the foreground, which needs the garbage collector, as on a real cluster.
+	stopGC, err := h.StartGarbageCollector()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = h.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	stopGC()
+	_ = h.Stop()
+	os.Exit(code)
+}
+
+// eventually polls check until it returns nil or the timeout passes; the last error fails the test. The
+// machine is shared, so timeouts are generous; a passing run returns as soon as the state is reached.
+func eventually(t *testing.T, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %s: %v", timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// sample reads a WukongSet from config/samples, so the tests apply the examples users read.
+func sample(t *testing.T, file, namespace string) *vmv1alpha1.WukongSet {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &vmv1alpha1.WukongSet{}
+	if err := yaml.UnmarshalStrict(raw, set); err != nil {
+		t.Fatal(err)
+	}
+	set.Namespace = namespace
+	return set
+}
+
+func namespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns, err := h.Namespace(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}

@@ -1,0 +1,82 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The kubevirt-sim command, built and run as a process with a kubeconfig, announces itself as a simulator
+// and imports a DataVolume.
+func TestCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin := filepath.Join(t.TempDir(), "kubevirt-sim")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/kubevirt-sim")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build kubevirt-sim: %v\n%s", err, out)
+	}
+	ns, err := env.Namespace(context.Background(), "sim-cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	cmd := exec.Command(bin, "--kubeconfig", env.Kubeconfig, "--import-duration", "200ms", "--boot-duration", "0",
+		"--nodes", "n1,n2", "--workers", "16")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("kubevirt-sim output:\n%s", logs.String())
+		}
+	})
+
+	create(t, newDataVolume(ns, "disk", "http"))
+	eventually(t, 20*time.Second, func() string {
+		if dv := get(t, ns, "disk", &cdiv1.DataVolume{}); dv.Status.Phase != cdiv1.Succeeded {
+			return "DataVolume is " + string(dv.Status.Phase)
+		}
+		return ""
+	})
+	if !strings.Contains(logs.String(), "SIMULATOR") {
+		t.Errorf("kubevirt-sim did not say it is a simulator:\n%s", logs.String())
+	}
+}

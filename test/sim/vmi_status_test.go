@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+)
+
+func testVMI() *kubevirtv1.VirtualMachineInstance {
+	return &kubevirtv1.VirtualMachineInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "vm", UID: "u1"}}
+}
+
+func TestPlanVMI(t *testing.T) {
+	now := metav1.Now()
+	ifaces := []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: "10.244.1.2"}}
+
+	t.Run("no boot time runs at once", func(t *testing.T) {
+		st, wait := planVMI(testVMI(), vmiInputs{node: "n1", interfaces: ifaces, now: now})
+		if st.Phase != kubevirtv1.Running || st.NodeName != "n1" || len(st.Interfaces) != 1 || wait != 0 {
+			t.Fatalf("status %s on %q, wait %v", st.Phase, st.NodeName, wait)
+		}
+		if len(st.PhaseTransitionTimestamps) != 4 {
+			t.Errorf("phase transitions = %+v", st.PhaseTransitionTimestamps)
+		}
+		if c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceReady); c.Status != corev1.ConditionTrue {
+			t.Errorf("Ready = %+v", c)
+		}
+	})
+
+	t.Run("timed phases", func(t *testing.T) {
+		const step = 100 * time.Millisecond
+		vmi := testVMI()
+		var phases []kubevirtv1.VirtualMachineInstancePhase
+		for range 10 {
+			st, wait := planVMI(vmi, vmiInputs{node: "n1", step: step, inPhase: step, now: now})
+			vmi.Status = st
+			if len(phases) == 0 || phases[len(phases)-1] != st.Phase {
+				phases = append(phases, st.Phase)
+			}
+			if st.Phase == kubevirtv1.Running {
+				break
+			}
+			if wait != step {
+				t.Fatalf("wait %v in %s, want %v", wait, st.Phase, step)
+			}
+		}
+		want := []kubevirtv1.VirtualMachineInstancePhase{kubevirtv1.Pending, kubevirtv1.Scheduling, kubevirtv1.Scheduled, kubevirtv1.Running}
+		if len(phases) != len(want) {
+			t.Fatalf("phases %v, want %v", phases, want)
+		}
+		for i := range want {
+			if phases[i] != want[i] {
+				t.Fatalf("phases %v, want %v", phases, want)
+			}
+		}
+	})
+
+	t.Run("unschedulable holds in Scheduling", func(t *testing.T) {
+		vmi := testVMI()
+		vmi.Status.Phase = kubevirtv1.Scheduling
+		st, wait := planVMI(vmi, vmiInputs{unschedulable: "no fit", now: now})
+		c := findVMICondition(st, vmiConditionPodScheduled)
+		if st.Phase != kubevirtv1.Scheduling || wait != 0 || c.Status != corev1.ConditionFalse || c.Reason != "Unschedulable" || c.Message != "no fit" {
+			t.Errorf("status %s, PodScheduled %+v, wait %v", st.Phase, c, wait)
+		}
+	})
+
+	t.Run("a missing Secret holds the launcher", func(t *testing.T) {
+		vmi := testVMI()
+		st, _ := planVMI(vmi, vmiInputs{missingSecret: "vm-cloudinit", node: "n1", now: now})
+		if st.Phase != kubevirtv1.Scheduling || st.NodeName != "n1" {
+			t.Errorf("status %s on %q", st.Phase, st.NodeName)
+		}
+	})
+
+	t.Run("crash fails", func(t *testing.T) {
+		vmi := testVMI()
+		vmi.Status.Phase = kubevirtv1.Running
+		st, _ := planVMI(vmi, vmiInputs{crash: "panic", now: now})
+		if c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceReady); st.Phase != kubevirtv1.Failed || c.Message != "panic" {
+			t.Errorf("status %s, Ready %+v", st.Phase, c)
+		}
+	})
+}
+
+func findVMICondition(st kubevirtv1.VirtualMachineInstanceStatus, t kubevirtv1.VirtualMachineInstanceConditionType) kubevirtv1.VirtualMachineInstanceCondition {
+	for _, c := range st.Conditions {
+		if c.Type == t {
+			return c
+		}
+	}
+	return kubevirtv1.VirtualMachineInstanceCondition{}
+}
