@@ -33,14 +33,15 @@ const (
 	AnnotationTemplateHash = "sim.novasphere.dev/template-hash"
 )
 
-// Defaults of Options.
+// Values DefaultOptions uses; Options itself takes durations literally.
 const (
 	// DefaultImportDuration is how long a simulated DataVolume import takes.
 	DefaultImportDuration = 2 * time.Second
 	// DefaultBootDuration is how long a simulated VirtualMachineInstance takes from Pending to Running.
 	DefaultBootDuration = time.Second
-	// DefaultWorkers is the number of concurrent reconciles per simulated controller: imports and boots
-	// wait on timers, not on workers, so the workers only bound the apiserver writes in flight.
+	// DefaultWorkers is the number of concurrent reconciles per simulated controller, also used when
+	// Options.Workers is zero. Imports and boots wait on timers, not on workers, so the workers only bound
+	// the apiserver writes in flight.
 	DefaultWorkers = 32
 )
 

@@ -19,7 +19,10 @@ const conflictRetry = 50 * time.Millisecond
 // Setup registers the simulated CDI and KubeVirt controllers on mgr. The manager's scheme must know core
 // Kubernetes, Wukong, KubeVirt and CDI kinds (NewScheme does). Writes go through a client of their own with
 // client-side rate limiting off, so the simulator keeps up with thousands of VMs even inside a manager whose
-// own client is throttled; reads come from the manager's cache.
+// own client is throttled; reads come from the manager's cache, which must be able to see Wukongs,
+// DataVolumes, VirtualMachines, VirtualMachineInstances and Secrets in the namespaces to simulate (a cache
+// restricted to some namespaces restricts the simulator the same way, which tests use to isolate).
+// Setup may be called once per manager: it registers field indexes.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
 	cfg := rest.CopyConfig(mgr.GetConfig())

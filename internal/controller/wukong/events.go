@@ -1,8 +1,6 @@
 package wukong
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -15,9 +13,12 @@ func (r *Reconciler) recordTransitions(before, after *vmv1alpha1.Wukong, obs *ob
 	if r.Recorder == nil {
 		return
 	}
-	for _, what := range obs.wrote {
-		verb, rest, _ := strings.Cut(what, " ")
-		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, verb, verb, "%s %s", verb, rest)
+	for _, w := range obs.wrote {
+		// The child goes in as the related object, not only into the note: the events API folds events that
+		// share regarding, related, type, reason and action into one series and keeps a single note, so
+		// without it the creation of the Secret, the attachments, the disks and the VM would show as one.
+		verb := string(w.result)
+		r.Recorder.Eventf(after, w.obj, corev1.EventTypeNormal, verb, verb, "%s %s %s", verb, kindOf(w.obj), w.obj.GetName())
 	}
 	old := meta.FindStatusCondition(before.Status.Conditions, vmv1alpha1.WukongReady)
 	now := meta.FindStatusCondition(after.Status.Conditions, vmv1alpha1.WukongReady)

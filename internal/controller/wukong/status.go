@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
@@ -33,7 +34,13 @@ type observed struct {
 	vm  *kubevirtv1.VirtualMachine
 	vmi *kubevirtv1.VirtualMachineInstance
 	// wrote lists the writes this reconcile made to children, for events.
-	wrote []string
+	wrote []childWrite
+}
+
+// childWrite is one create or update of a child.
+type childWrite struct {
+	result apply.Result
+	obj    client.Object
 }
 
 type dataVolumeObservation struct {

@@ -101,27 +101,29 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		return obs, nil
 	}
 
-	ensure := func(desired, existing client.Object, fields ...string) error {
+	// ensure applies one child. ours is false when another controller holds the name: existing then holds
+	// that object, which must not be observed as this Wukong's.
+	ensure := func(desired, existing client.Object, fields ...string) (ours bool, err error) {
 		res, err := apply.Ensure(ctx, r.Client, desired, existing, fields...)
 		var conflict *apply.ErrNotControlled
 		if errors.As(err, &conflict) {
 			obs.conflict = conflict
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		if res != apply.Unchanged {
-			obs.wrote = append(obs.wrote, fmt.Sprintf("%s %s %s", res, kindOf(desired), desired.GetName()))
+			obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
 		}
-		return nil
+		return true, nil
 	}
 
-	if err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil {
+	if _, err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil {
 		return obs, err
 	}
 	for _, nad := range want.attachments {
-		if err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil {
+		if _, err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil {
 			return obs, err
 		}
 	}
@@ -132,17 +134,23 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
 		// volume would destroy the disk's data. A difference is reported as RestartRequired instead.
 		existing := &cdiv1.DataVolume{}
-		if err := ensure(dv, existing); err != nil {
+		ours, err := ensure(dv, existing)
+		if err != nil {
 			return obs, err
 		}
-		if existing.UID == "" {
+		if !ours || existing.UID == "" {
 			existing = nil
 		}
 		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
 	}
 	vm := &kubevirtv1.VirtualMachine{}
-	if err := ensure(want.vm, vm, "spec"); err != nil {
+	ours, err := ensure(want.vm, vm, "spec")
+	if err != nil {
 		return obs, err
+	}
+	if !ours {
+		// The VM and its instance are someone else's; reporting them would pass their state off as ours.
+		return obs, nil
 	}
 	if vm.UID != "" {
 		obs.vm = vm
@@ -193,17 +201,55 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if workers < 1 {
 		workers = 1
 	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &vmv1alpha1.Wukong{}, attachmentRefIndex, attachmentRefs); err != nil {
+		return fmt.Errorf("index Wukongs by referenced attachment: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmv1alpha1.Wukong{}, builder.WithPredicates()).
 		Owns(&kubevirtv1.VirtualMachine{}).
 		Owns(&cdiv1.DataVolume{}).
 		Owns(&nadv1.NetworkAttachmentDefinition{}).
 		Owns(&corev1.Secret{}).
+		// A referenced attachment (nadName) is not owned, so Owns does not see it appear or go; without this
+		// a Wukong waiting for one would report AttachmentNotFound until something else changed.
+		Watches(&nadv1.NetworkAttachmentDefinition{}, handler.EnqueueRequestsFromMapFunc(r.wukongsReferencing)).
 		// A VMI is owned by its VM, not by the Wukong; it carries the Wukong label.
 		Watches(&kubevirtv1.VirtualMachineInstance{}, handler.EnqueueRequestsFromMapFunc(byWukongLabel)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Named("wukong").
 		Complete(r)
+}
+
+// attachmentRefIndex indexes Wukongs by the attachments their networks reference, as "namespace/name".
+const attachmentRefIndex = "spec.networks.nadName"
+
+func attachmentRefs(obj client.Object) []string {
+	w, ok := obj.(*vmv1alpha1.Wukong)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, n := range w.Spec.Networks {
+		if n.NADName != "" {
+			keys = append(keys, attachmentKey(w.Namespace, n.NADName).String())
+		}
+	}
+	return keys
+}
+
+// wukongsReferencing maps an attachment to the Wukongs that reference it by nadName, in any namespace.
+func (r *Reconciler) wukongsReferencing(ctx context.Context, nad client.Object) []reconcile.Request {
+	var list vmv1alpha1.WukongList
+	key := types.NamespacedName{Namespace: nad.GetNamespace(), Name: nad.GetName()}.String()
+	if err := r.Client.List(ctx, &list, client.MatchingFields{attachmentRefIndex: key}); err != nil {
+		log.FromContext(ctx).Error(err, "list Wukongs referencing NetworkAttachmentDefinition", "attachment", key)
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
 }
 
 func byWukongLabel(_ context.Context, obj client.Object) []reconcile.Request {

@@ -15,6 +15,9 @@ type member struct {
 	Ready bool
 	// Deleting is true once the member has a deletion timestamp; it still holds its name.
 	Deleting bool
+	// DeleteList is the membersToDelete hash the member was created under when its own name was listed: it
+	// is the replacement, and deleting it again would churn forever.
+	DeleteList string
 }
 
 // scaleInput is everything the scale planner decides from.
@@ -29,6 +32,8 @@ type scaleInput struct {
 	Policy vmv1alpha1.ScaleDownPolicy
 	// MembersToDelete are removed on this pass, and replaced when Replicas did not shrink.
 	MembersToDelete []string
+	// DeleteListHash identifies the current MembersToDelete (see member.DeleteList).
+	DeleteListHash string
 }
 
 // scalePlan is what the reconciler does to reach the desired count.
@@ -57,12 +62,13 @@ func planScale(in scaleInput) scalePlan {
 		held[m.Index] = true
 		switch {
 		case m.Deleting:
-		case named[m.Name]:
+		case named[m.Name] && (m.DeleteList == "" || m.DeleteList != in.DeleteListHash):
 			plan.Delete = append(plan.Delete, m.Name)
 		default:
 			live = append(live, m)
 		}
 	}
+	sort.SliceStable(plan.Delete, func(i, j int) bool { return indexIn(in.Members, plan.Delete[i]) < indexIn(in.Members, plan.Delete[j]) })
 	if surplus := len(live) - in.Replicas; surplus > 0 {
 		sort.SliceStable(live, func(i, j int) bool {
 			a, b := live[i], live[j]
@@ -91,6 +97,15 @@ func planScale(in scaleInput) scalePlan {
 		}
 	}
 	return plan
+}
+
+func indexIn(ms []member, name string) int {
+	for _, m := range ms {
+		if m.Name == name {
+			return m.Index
+		}
+	}
+	return -1
 }
 
 func isLive(live []member, index int) bool {

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -44,17 +46,38 @@ func (r *Renderer) Member(set *vmv1alpha1.WukongSet, index int, revision string)
 	lbls[vmv1alpha1.LabelSet] = set.Name
 	lbls[vmv1alpha1.LabelIndex] = strconv.Itoa(index)
 	lbls[vmv1alpha1.LabelRevision] = revision
+	annotations := vmv1alpha1.StringMap(t.Metadata.Annotations)
+	if set.Spec.ScaleStrategy != nil && slices.Contains(set.Spec.ScaleStrategy.MembersToDelete, name) {
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[AnnotationDeleteList] = DeleteListHash(set)
+	}
 	return &vmv1alpha1.Wukong{
 		TypeMeta: metav1.TypeMeta{APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "Wukong"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            name,
 			Namespace:       set.Namespace,
 			Labels:          lbls,
-			Annotations:     vmv1alpha1.StringMap(t.Metadata.Annotations),
+			Annotations:     annotations,
 			OwnerReferences: []metav1.OwnerReference{ownerReference(set)},
 		},
 		Spec: t.Spec,
 	}, nil
+}
+
+// AnnotationDeleteList marks a member created while its own name was in spec.scaleStrategy.membersToDelete:
+// it is the fresh replacement and is not deleted again for the same list.
+const AnnotationDeleteList = "vm.novasphere.dev/replaces-deleted"
+
+// DeleteListHash identifies a set's membersToDelete list.
+func DeleteListHash(set *vmv1alpha1.WukongSet) string {
+	if set.Spec.ScaleStrategy == nil || len(set.Spec.ScaleStrategy.MembersToDelete) == 0 {
+		return ""
+	}
+	list := slices.Sorted(slices.Values(set.Spec.ScaleStrategy.MembersToDelete))
+	sum := sha256.Sum256([]byte(strings.Join(list, ",")))
+	return hex.EncodeToString(sum[:])[:10]
 }
 
 func ownerReference(set *vmv1alpha1.WukongSet) metav1.OwnerReference {

@@ -15,10 +15,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/naming"
@@ -119,13 +121,15 @@ func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1
 			in.Policy = s.ScaleDownPolicy
 		}
 		in.MembersToDelete = s.MembersToDelete
+		in.DeleteListHash = DeleteListHash(set)
 	}
 	seen := map[string]bool{}
 	for _, m := range members {
 		index, _ := naming.MemberIndex(set.Name, m.Name)
 		ready := meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady)
 		deleting := !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name)
-		in.Members = append(in.Members, member{Name: m.Name, Index: index, Ready: ready, Deleting: deleting})
+		in.Members = append(in.Members, member{Name: m.Name, Index: index, Ready: ready, Deleting: deleting,
+			DeleteList: m.Annotations[AnnotationDeleteList]})
 		seen[m.Name] = true
 	}
 	r.expect.pruneDeletes(set.UID, seen)
@@ -256,7 +260,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmv1alpha1.WukongSet{}).
 		Owns(&vmv1alpha1.Wukong{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: workers,
+			// Failed creates retry with backoff capped at 30 s, so a set recovers soon after its cause (a
+			// policy, a quota) goes away, without hammering the apiserver meanwhile.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](200*time.Millisecond, 30*time.Second),
+		}).
 		Named("wukongset").
 		Complete(r)
 }

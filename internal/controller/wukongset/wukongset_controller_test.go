@@ -147,9 +147,12 @@ func TestScaleSubresource(t *testing.T) {
 		t.Fatalf("kubectl scale: %v: %s", err, out)
 	}
 	waitReady(t, set, 2)
-	if got := names(members(ctx, t, set)); strings.Join(got, ",") != "web-servers-0,web-servers-1" {
-		t.Fatalf("after scale to 2: %v (the highest index goes first)", got)
-	}
+	eventually(t, 30*time.Second, func() error {
+		if got := names(members(ctx, t, set)); strings.Join(got, ",") != "web-servers-0,web-servers-1" {
+			return fmt.Errorf("after scale to 2: %v (the highest index goes first)", got)
+		}
+		return nil
+	})
 
 	s := &vmv1alpha1.WukongSet{}
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(set), s); err != nil {

@@ -1,0 +1,646 @@
+package wukong_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/diff"
+	"k8s.io/apimachinery/pkg/watch"
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/test/sim"
+	"github.com/novasphere/wukong/test/testenv"
+)
+
+// Login secrets of the full-spec Wukong. They are distinctive strings so that a leak into status or events
+// is found by a plain substring search.
+const (
+	passwordHash = "$6$rounds=4096$wukongsalt$Q8zJbK3m0yTnL1vR9xWcE2pH7sD4fG6aB5uY0iO3kN"
+	inlineKey    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIInlineKeyOfAliceForTheWukongTest alice@laptop"
+	secretKey    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISecretKeyOfAliceForTheWukongTest alice@ci"
+)
+
+// fullWukong exercises every child the operator builds: a blank data disk listed before the boot disk (so
+// bootOrder must follow boot: true, not the position), a static VLAN bridge network with gateway and DNS, a
+// DHCP macvlan network and a cloud-init user with keys both inline and from a Secret.
+func fullWukong(ns, name string) *vmv1alpha1.Wukong {
+	return &vmv1alpha1.Wukong{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": "web"}},
+		Spec: vmv1alpha1.WukongSpec{
+			CPU:    2,
+			Memory: resource.MustParse("2Gi"),
+			Disks: []vmv1alpha1.Disk{
+				{Name: "data", Size: resource.MustParse("20Gi")},
+				{Name: "root", Size: resource.MustParse("10Gi"), Image: "docker://quay.io/containerdisks/fedora:41", Boot: true},
+			},
+			Networks: []vmv1alpha1.Network{
+				{
+					Name: "lan", Type: vmv1alpha1.NetworkTypeBridge, BridgeName: "br1", VLANID: new(int32(100)),
+					IPConfig: &vmv1alpha1.IPConfig{
+						Mode: vmv1alpha1.IPModeStatic, Address: "192.168.100.10/24", Gateway: "192.168.100.1",
+						DNSServers: []string{"192.168.100.53", "1.1.1.1"},
+					},
+				},
+				{
+					Name: "dmz", Type: vmv1alpha1.NetworkTypeMacvlan, BridgeName: "eth1",
+					IPConfig: &vmv1alpha1.IPConfig{Mode: vmv1alpha1.IPModeDHCP},
+				},
+			},
+			User: &vmv1alpha1.CloudInitUser{
+				Name:                       "alice",
+				PasswordHash:               passwordHash,
+				SSHAuthorizedKeys:          []string{inlineKey},
+				SSHAuthorizedKeysSecretRef: &vmv1alpha1.SecretKeyRef{Name: "alice-keys"},
+				Sudo:                       "ALL=(ALL) NOPASSWD:ALL",
+				Shell:                      "/bin/bash",
+				Groups:                     []string{"wheel", "docker"},
+			},
+		},
+	}
+}
+
+// ownerRefs is the controller reference every child of w must carry, so the garbage collector deletes it
+// with w and nobody else adopts it.
+func ownerRefs(w *vmv1alpha1.Wukong) []metav1.OwnerReference {
+	return []metav1.OwnerReference{{
+		APIVersion: "vm.novasphere.dev/v1alpha1", Kind: "Wukong", Name: w.Name, UID: w.UID,
+		Controller: new(true), BlockOwnerDeletion: new(true),
+	}}
+}
+
+// checkChildMeta asserts the metadata every child shares: the Wukong label and the controller reference.
+func checkChildMeta(t *testing.T, obj metav1.Object, w *vmv1alpha1.Wukong, wantLabels map[string]string) {
+	t.Helper()
+	if !maps.Equal(obj.GetLabels(), wantLabels) {
+		t.Errorf("%s labels = %v, want %v", obj.GetName(), obj.GetLabels(), wantLabels)
+	}
+	if got := obj.GetOwnerReferences(); !equality.Semantic.DeepEqual(got, ownerRefs(w)) {
+		t.Errorf("%s ownerReferences: %s", obj.GetName(), diff.Diff(ownerRefs(w), got))
+	}
+}
+
+// sameData compares a YAML or JSON document with the value it must decode to. Comparing decoded values
+// keeps the assertion exact about content while indifferent to key order and quoting.
+func sameData(t *testing.T, what, doc string, want any) {
+	t.Helper()
+	var got any
+	if err := yaml.Unmarshal([]byte(doc), &got); err != nil {
+		t.Errorf("%s does not parse: %v\n%s", what, err, doc)
+		return
+	}
+	raw, err := json.Marshal(want)
+	if err != nil {
+		t.Fatalf("marshal wanted %s: %v", what, err)
+	}
+	var norm any
+	if err := json.Unmarshal(raw, &norm); err != nil {
+		t.Fatalf("unmarshal wanted %s: %v", what, err)
+	}
+	if !reflect.DeepEqual(got, norm) {
+		t.Errorf("%s differs (-want +got):\n%s\ngot document:\n%s", what, diff.Diff(norm, got), doc)
+	}
+}
+
+// TestFullSpecRunning creates a Wukong using every feature and checks each child field by field against
+// hand-written expectations (not the builders' output, which would make the test agree with any bug), then
+// the status the controller derives once the simulated VM runs, and that no login secret leaks.
+func TestFullSpecRunning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := namespace(t)
+	create(t, secret(ns, "alice-keys", map[string]string{"authorized_keys": secretKey + "\n# rotated in March\n"}))
+	w := fullWukong(ns, "web")
+	create(t, w)
+
+	w = waitPhase(t, ns, "web", vmv1alpha1.WukongRunning)
+	childLabels := map[string]string{vmv1alpha1.LabelWukong: "web"}
+	mac := func(network string) string { return naming.MAC(ns, "web", network) }
+
+	t.Run("DataVolumes", func(t *testing.T) {
+		var list cdiv1.DataVolumeList
+		if err := h.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 2 {
+			t.Errorf("%d DataVolumes, want 2", len(list.Items))
+		}
+		url := "docker://quay.io/containerdisks/fedora:41"
+		for _, tc := range []struct {
+			name   string
+			source cdiv1.DataVolumeSource
+			size   string
+		}{
+			{"web-data", cdiv1.DataVolumeSource{Blank: &cdiv1.DataVolumeBlankImage{}}, "20Gi"},
+			{"web-root", cdiv1.DataVolumeSource{Registry: &cdiv1.DataVolumeSourceRegistry{URL: &url}}, "10Gi"},
+		} {
+			dv := get(t, ns, tc.name, &cdiv1.DataVolume{})
+			checkChildMeta(t, dv, w, childLabels)
+			want := cdiv1.DataVolumeSpec{
+				Source: &tc.source,
+				Storage: &cdiv1.StorageSpec{Resources: corev1.VolumeResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(tc.size)},
+				}},
+			}
+			if !equality.Semantic.DeepEqual(dv.Spec, want) {
+				t.Errorf("DataVolume %s spec (-want +got):\n%s", tc.name, diff.Diff(want, dv.Spec))
+			}
+		}
+	})
+
+	t.Run("NetworkAttachmentDefinitions", func(t *testing.T) {
+		var list nadv1.NetworkAttachmentDefinitionList
+		if err := h.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 2 {
+			t.Errorf("%d NetworkAttachmentDefinitions, want 2", len(list.Items))
+		}
+		for name, config := range map[string]map[string]any{
+			"web-lan": {"cniVersion": "0.3.1", "name": "web-lan", "type": "bridge", "bridge": "br1", "vlan": 100, "ipam": map[string]any{}},
+			"web-dmz": {"cniVersion": "0.3.1", "name": "web-dmz", "type": "macvlan", "master": "eth1", "mode": "bridge", "ipam": map[string]any{}},
+		} {
+			nad := get(t, ns, name, &nadv1.NetworkAttachmentDefinition{})
+			checkChildMeta(t, nad, w, childLabels)
+			if len(nad.Annotations) != 0 {
+				t.Errorf("NetworkAttachmentDefinition %s annotations = %v, want none", name, nad.Annotations)
+			}
+			sameData(t, "CNI config of "+name, nad.Spec.Config, config)
+		}
+	})
+
+	t.Run("CloudInitSecret", func(t *testing.T) {
+		s := get(t, ns, "web-cloudinit", &corev1.Secret{})
+		checkChildMeta(t, s, w, childLabels)
+		if s.Type != corev1.SecretTypeOpaque {
+			t.Errorf("type = %q, want Opaque", s.Type)
+		}
+		if keys := slices.Sorted(maps.Keys(s.Data)); !slices.Equal(keys, []string{"networkdata", "userdata"}) {
+			t.Errorf("keys = %v, want networkdata and userdata", keys)
+		}
+		userData := string(s.Data["userdata"])
+		if !strings.HasPrefix(userData, "#cloud-config\n") {
+			t.Errorf("user data does not start with #cloud-config:\n%s", userData)
+		}
+		sameData(t, "user data", userData, map[string]any{
+			"hostname": "web", "manage_etc_hosts": true, "ssh_pwauth": true,
+			"users": []any{map[string]any{
+				"name": "alice", "passwd": passwordHash, "lock_passwd": false,
+				// Inline keys first, then the Secret's, whose comment line is dropped.
+				"ssh_authorized_keys": []string{inlineKey, secretKey},
+				"sudo":                "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/bash", "groups": []string{"wheel", "docker"},
+			}},
+		})
+		sameData(t, "network data", string(s.Data["networkdata"]), map[string]any{
+			"version": 2,
+			"ethernets": map[string]any{
+				// The static gateway on lan takes the default route, so the pod network drops its DHCP routes.
+				"default": map[string]any{"match": map[string]any{"macaddress": mac("default")}, "dhcp4": true,
+					"dhcp4-overrides": map[string]any{"use-routes": false}},
+				"lan": map[string]any{"match": map[string]any{"macaddress": mac("lan")}, "dhcp4": false,
+					"addresses":   []string{"192.168.100.10/24"},
+					"routes":      []any{map[string]any{"to": "0.0.0.0/0", "via": "192.168.100.1"}},
+					"nameservers": map[string]any{"addresses": []string{"192.168.100.53", "1.1.1.1"}}},
+				"dmz": map[string]any{"match": map[string]any{"macaddress": mac("dmz")}, "dhcp4": true},
+			},
+		})
+	})
+
+	t.Run("VirtualMachine", func(t *testing.T) {
+		vm := get(t, ns, "web", &kubevirtv1.VirtualMachine{})
+		vmLabels := map[string]string{"app": "web", vmv1alpha1.LabelWukong: "web"}
+		checkChildMeta(t, vm, w, vmLabels)
+		virtio := kubevirtv1.DiskDevice{Disk: &kubevirtv1.DiskTarget{Bus: kubevirtv1.DiskBusVirtio}}
+		bridge := kubevirtv1.InterfaceBindingMethod{Bridge: &kubevirtv1.InterfaceBridge{}}
+		want := kubevirtv1.VirtualMachineSpec{
+			RunStrategy: new(kubevirtv1.RunStrategyAlways),
+			Template: &kubevirtv1.VirtualMachineInstanceTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: vmLabels},
+				Spec: kubevirtv1.VirtualMachineInstanceSpec{
+					Domain: kubevirtv1.DomainSpec{
+						CPU:    &kubevirtv1.CPU{Cores: 2, Sockets: 1, Threads: 1},
+						Memory: &kubevirtv1.Memory{Guest: new(resource.MustParse("2Gi"))},
+						Devices: kubevirtv1.Devices{
+							Disks: []kubevirtv1.Disk{
+								{Name: "data", DiskDevice: virtio},
+								{Name: "root", DiskDevice: virtio, BootOrder: new(uint(1))},
+								{Name: "cloudinitdisk", DiskDevice: virtio},
+							},
+							Interfaces: []kubevirtv1.Interface{
+								{Name: "default", MacAddress: mac("default"),
+									InterfaceBindingMethod: kubevirtv1.InterfaceBindingMethod{Masquerade: &kubevirtv1.InterfaceMasquerade{}}},
+								{Name: "lan", MacAddress: mac("lan"), InterfaceBindingMethod: bridge},
+								{Name: "dmz", MacAddress: mac("dmz"), InterfaceBindingMethod: bridge},
+							},
+						},
+					},
+					Networks: []kubevirtv1.Network{
+						{Name: "default", NetworkSource: kubevirtv1.NetworkSource{Pod: &kubevirtv1.PodNetwork{}}},
+						{Name: "lan", NetworkSource: kubevirtv1.NetworkSource{Multus: &kubevirtv1.MultusNetwork{NetworkName: ns + "/web-lan"}}},
+						{Name: "dmz", NetworkSource: kubevirtv1.NetworkSource{Multus: &kubevirtv1.MultusNetwork{NetworkName: ns + "/web-dmz"}}},
+					},
+					Volumes: []kubevirtv1.Volume{
+						{Name: "data", VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{Name: "web-data"}}},
+						{Name: "root", VolumeSource: kubevirtv1.VolumeSource{DataVolume: &kubevirtv1.DataVolumeSource{Name: "web-root"}}},
+						{Name: "cloudinitdisk", VolumeSource: kubevirtv1.VolumeSource{CloudInitNoCloud: &kubevirtv1.CloudInitNoCloudSource{
+							UserDataSecretRef:    &corev1.LocalObjectReference{Name: "web-cloudinit"},
+							NetworkDataSecretRef: &corev1.LocalObjectReference{Name: "web-cloudinit"},
+						}}},
+					},
+					Hostname: "web",
+				},
+			},
+		}
+		if !equality.Semantic.DeepEqual(vm.Spec, want) {
+			t.Errorf("VirtualMachine spec (-want +got):\n%s", diff.Diff(want, vm.Spec))
+		}
+		// The VM is readable by more people than Secrets are; the login data must stay in the Secret.
+		raw, _ := json.Marshal(vm)
+		assertNoSecrets(t, "the VirtualMachine", string(raw))
+	})
+
+	t.Run("Status", func(t *testing.T) {
+		st := w.Status
+		if st.VMName != "web" {
+			t.Errorf("vmName = %q, want web", st.VMName)
+		}
+		if !slices.Contains(sim.DefaultNodes, st.NodeName) {
+			t.Errorf("nodeName = %q, want one of the simulator's nodes %v", st.NodeName, sim.DefaultNodes)
+		}
+		if st.IP != "192.168.100.10" {
+			t.Errorf("ip = %q, want the static address of lan, 192.168.100.10", st.IP)
+		}
+		var names []string
+		for _, n := range st.Networks {
+			names = append(names, n.Name)
+			if n.MAC != mac(n.Name) {
+				t.Errorf("network %s mac = %q, want %q", n.Name, n.MAC, mac(n.Name))
+			}
+			if n.IP == "" || n.Interface == "" {
+				t.Errorf("network %s has no address or interface: %+v", n.Name, n)
+			}
+			if n.Name == "lan" && (n.IP != "192.168.100.10" || !slices.Equal(n.IPs, []string{"192.168.100.10"})) {
+				t.Errorf("lan ip = %q ips = %v, want exactly 192.168.100.10 (no prefix)", n.IP, n.IPs)
+			}
+		}
+		if !slices.Equal(names, []string{"default", "lan", "dmz"}) {
+			t.Errorf("networks = %v, want default, lan, dmz in spec order", names)
+		}
+		wantVolumes := []vmv1alpha1.VolumeStatus{
+			{Name: "data", DataVolume: "web-data", Phase: "Succeeded", Progress: "100.0%"},
+			{Name: "root", DataVolume: "web-root", Phase: "Succeeded", Progress: "100.0%"},
+		}
+		if !equality.Semantic.DeepEqual(st.Volumes, wantVolumes) {
+			t.Errorf("volumes (-want +got):\n%s", diff.Diff(wantVolumes, st.Volumes))
+		}
+		for typ, reason := range map[string]string{
+			vmv1alpha1.WukongReady:         vmv1alpha1.ReasonRunning,
+			vmv1alpha1.WukongDisksReady:    vmv1alpha1.ReasonDisksReady,
+			vmv1alpha1.WukongNetworksReady: vmv1alpha1.ReasonAttachmentsReady,
+		} {
+			if err := conditionIs(w, typ, metav1.ConditionTrue, reason); err != nil {
+				t.Error(err)
+			}
+		}
+		if err := conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionFalse, vmv1alpha1.ReasonUpToDate); err != nil {
+			t.Error(err)
+		}
+		if st.ObservedGeneration != w.Generation {
+			t.Errorf("observedGeneration = %d, want %d", st.ObservedGeneration, w.Generation)
+		}
+	})
+
+	t.Run("NoSecretsInStatusOrEvents", func(t *testing.T) {
+		raw, _ := json.Marshal(w.Status)
+		assertNoSecrets(t, "the Wukong's status", string(raw))
+		// Wait for the last event of the bring-up so the search covers every event it wrote.
+		waitEvent(t, ns, "web", corev1.EventTypeNormal, vmv1alpha1.ReasonRunning, "")
+		raw, _ = json.Marshal(events(t, ns, "web"))
+		assertNoSecrets(t, "the events", string(raw))
+	})
+}
+
+// assertNoSecrets fails when doc holds the password hash or either SSH key, or a distinctive part of one.
+func assertNoSecrets(t *testing.T, where, doc string) {
+	t.Helper()
+	for _, s := range []string{passwordHash, "wukongsalt", inlineKey, "InlineKeyOfAlice", secretKey, "SecretKeyOfAlice"} {
+		if strings.Contains(doc, s) {
+			t.Errorf("%s contain the secret %q", where, s)
+		}
+	}
+}
+
+// TestPhaseProgression watches the Wukong from before it exists, so every status the operator writes is
+// seen: polling could miss the short Provisioning phase on a fast machine and pass on a broken controller.
+func TestPhaseProgression(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ns := namespace(t)
+	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns))
+	if err != nil {
+		t.Fatalf("watch Wukongs: %v", err)
+	}
+	defer watcher.Stop()
+	create(t, newWukong(ns, "prog"))
+
+	var seen []string
+	provisioning := -1
+	for ev := range watcher.ResultChan() {
+		if ev.Type == watch.Error {
+			t.Fatalf("watch error: %v", ev.Object)
+		}
+		w, ok := ev.Object.(*vmv1alpha1.Wukong)
+		if !ok {
+			continue
+		}
+		disks := condition(w, vmv1alpha1.WukongDisksReady)
+		step := string(w.Status.Phase)
+		if disks != nil {
+			step += fmt.Sprintf("(DisksReady=%s/%s)", disks.Status, disks.Reason)
+		}
+		seen = append(seen, step)
+		if provisioning < 0 && w.Status.Phase == vmv1alpha1.WukongProvisioning && disks != nil &&
+			disks.Status == metav1.ConditionFalse && disks.Reason == vmv1alpha1.ReasonImporting {
+			provisioning = len(seen) - 1
+		}
+		if w.Status.Phase == vmv1alpha1.WukongRunning {
+			if provisioning < 0 {
+				t.Fatalf("Running without Provisioning (DisksReady False/Importing) before it: %v", seen)
+			}
+			t.Logf("phases: %v", seen)
+			return
+		}
+	}
+	t.Fatalf("watch ended before Running (%v): %v", ctx.Err(), seen)
+}
+
+// TestSteadyStateWritesNothing counts, with the apiserver's own counters, the writes to children and status
+// caused by reconciles that have nothing to change. The counters are cluster-wide, so this test does not run
+// in parallel: Go runs it while every parallel test is still paused.
+func TestSteadyStateWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	create(t, secret(ns, "alice-keys", map[string]string{"authorized_keys": secretKey}))
+	create(t, fullWukong(ns, "calm"))
+	w := waitSettled(t, ns, "calm")
+
+	before, err := h.APIRequests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		annotate(t, w, "test.novasphere.dev/poke", new(fmt.Sprint(i)))
+	}
+	// Not an assertion: the window in which the reconciles the annotations caused would write.
+	time.Sleep(2 * time.Second)
+	after, err := h.APIRequests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	resources := []string{"virtualmachines", "datavolumes", "secrets", "network-attachment-definitions", "wukongs/status"}
+	writes := testenv.Writes(before, after, resources...)
+	var detail []string
+	for key, v := range after {
+		if d := v - before[key]; d > 0 && slices.ContainsFunc(resources, func(r string) bool { return strings.HasSuffix(key, " "+r) }) {
+			detail = append(detail, fmt.Sprintf("%s: %v", key, d))
+		}
+	}
+	slices.Sort(detail)
+	t.Logf("writes to %v after 3 no-op reconciles: %v (all requests to them: %v)", resources, writes, detail)
+	if writes != 0 {
+		t.Errorf("steady state wrote %v times: %v", writes, detail)
+	}
+	// Zero writes proves nothing unless the reconciles ran. Each one reads the user's key Secret directly
+	// from the apiserver (users' Secrets are not cached), which makes those reads the evidence.
+	if reads := after["GET secrets"] - before["GET secrets"]; reads < 1 {
+		t.Errorf("no Secret was read in the window: the annotations caused no reconcile, so the count above is vacuous")
+	}
+	if got := get(t, ns, "calm", &vmv1alpha1.Wukong{}); got.Status.Phase != vmv1alpha1.WukongRunning {
+		t.Errorf("phase = %q after the annotations, want Running", got.Status.Phase)
+	}
+}
+
+// waitSettled waits until the Wukong runs and the simulator has also written its VM's final status, the
+// last write of a bring-up that wakes the controller. From then on only the test's own actions cause
+// reconciles, which lets a test tell "the controller reacted to X" from "something else woke it".
+func waitSettled(t *testing.T, ns, name string) *vmv1alpha1.Wukong {
+	t.Helper()
+	waitPhase(t, ns, name, vmv1alpha1.WukongRunning)
+	eventually(t, timeout, func() error {
+		vm := get(t, ns, name, &kubevirtv1.VirtualMachine{})
+		if !vm.Status.Ready || vm.Status.PrintableStatus != kubevirtv1.VirtualMachineStatusRunning {
+			return fmt.Errorf("VM ready=%v %s", vm.Status.Ready, vm.Status.PrintableStatus)
+		}
+		return nil
+	})
+	return waitPhase(t, ns, name, vmv1alpha1.WukongRunning)
+}
+
+// TestCPUChangeRequiresRestart changes the CPU count of a running VM: the VM's template follows at once,
+// and the Wukong reports RestartRequired (from KubeVirt's condition) until the VM is restarted.
+func TestCPUChangeRequiresRestart(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	create(t, newWukong(ns, "cpu"))
+	w := waitPhase(t, ns, "cpu", vmv1alpha1.WukongRunning)
+
+	mergePatch(t, w, `{"spec":{"cpu":4}}`)
+	eventually(t, timeout, func() error {
+		vm := get(t, ns, "cpu", &kubevirtv1.VirtualMachine{})
+		if c := vm.Spec.Template.Spec.Domain.CPU; c == nil || c.Cores != 4 {
+			return fmt.Errorf("VM CPU = %+v, want 4 cores", c)
+		}
+		return nil
+	})
+	waitFor(t, ns, "cpu", func(w *vmv1alpha1.Wukong) error {
+		return conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionTrue, vmv1alpha1.ReasonTemplateChanged)
+	})
+	if i := vmi(t, ns, "cpu"); i == nil || i.Spec.Domain.CPU.Cores != 2 {
+		t.Fatalf("the running instance should still have 2 cores before the restart: %+v", i)
+	}
+
+	annotate(t, get(t, ns, "cpu", &kubevirtv1.VirtualMachine{}), sim.AnnotationRestart, new("1"))
+	waitFor(t, ns, "cpu", func(w *vmv1alpha1.Wukong) error {
+		if err := conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionFalse, vmv1alpha1.ReasonUpToDate); err != nil {
+			return err
+		}
+		return phaseIs(vmv1alpha1.WukongRunning)(w)
+	})
+	if i := vmi(t, ns, "cpu"); i == nil || i.Spec.Domain.CPU.Cores != 4 {
+		t.Errorf("after the restart the instance should have 4 cores: %+v", i)
+	}
+}
+
+// TestDiskImageChangeKeepsDataVolume changes the image of an imported disk: re-importing would destroy the
+// disk's data, so the DataVolume keeps its source and the Wukong says a re-provision is needed instead.
+func TestDiskImageChangeKeepsDataVolume(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	create(t, newWukong(ns, "img"))
+	w := waitPhase(t, ns, "img", vmv1alpha1.WukongRunning)
+	before := get(t, ns, "img-root", &cdiv1.DataVolume{})
+
+	mergePatch(t, w, `{"spec":{"disks":[{"name":"root","size":"10Gi","image":"docker://quay.io/containerdisks/fedora:42"}]}}`)
+	w = waitFor(t, ns, "img", func(w *vmv1alpha1.Wukong) error {
+		return conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionTrue, vmv1alpha1.ReasonDiskSpecChanged)
+	})
+	if msg := condition(w, vmv1alpha1.WukongRestartRequired).Message; !strings.Contains(msg, "DataVolume img-root") {
+		t.Errorf("RestartRequired message %q does not name DataVolume img-root", msg)
+	}
+	dv := get(t, ns, "img-root", &cdiv1.DataVolume{})
+	if !equality.Semantic.DeepEqual(dv.Spec, before.Spec) || dv.Generation != before.Generation {
+		t.Errorf("DataVolume spec changed (-before +after):\n%s", diff.Diff(before.Spec, dv.Spec))
+	}
+	if url := dv.Spec.Source.Registry.URL; url == nil || *url != "docker://quay.io/containerdisks/fedora:41" {
+		t.Errorf("DataVolume source = %v, want the original image", url)
+	}
+}
+
+// TestRunStrategyHalted stops the VM through the Wukong and starts it again.
+func TestRunStrategyHalted(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	create(t, newWukong(ns, "halt"))
+	w := waitPhase(t, ns, "halt", vmv1alpha1.WukongRunning)
+
+	mergePatch(t, w, `{"spec":{"runStrategy":"Halted"}}`)
+	w = waitPhase(t, ns, "halt", vmv1alpha1.WukongStopped)
+	if i := vmi(t, ns, "halt"); i != nil {
+		t.Errorf("an instance exists in phase Stopped: %s", i.Status.Phase)
+	}
+	if err := conditionIs(w, vmv1alpha1.WukongReady, metav1.ConditionFalse, vmv1alpha1.ReasonStopped); err != nil {
+		t.Error(err)
+	}
+	if w.Status.NodeName != "" || len(w.Status.Networks) != 0 {
+		t.Errorf("a stopped VM still reports node %q and networks %v", w.Status.NodeName, w.Status.Networks)
+	}
+	if rs := get(t, ns, "halt", &kubevirtv1.VirtualMachine{}).Spec.RunStrategy; rs == nil || *rs != kubevirtv1.RunStrategyHalted {
+		t.Errorf("VM runStrategy = %v, want Halted", rs)
+	}
+
+	mergePatch(t, w, `{"spec":{"runStrategy":"Always"}}`)
+	waitPhase(t, ns, "halt", vmv1alpha1.WukongRunning)
+}
+
+// TestEvents checks the events a user sees with kubectl describe: one per child created, and the VM running.
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	ns := namespace(t)
+	w := newWukong(ns, "ev")
+	w.Spec.Networks = []vmv1alpha1.Network{{Name: "lan"}}
+	create(t, w)
+	w = waitPhase(t, ns, "ev", vmv1alpha1.WukongRunning)
+
+	for _, child := range []struct{ kind, name string }{
+		{"Secret", "ev-cloudinit"}, {"NetworkAttachmentDefinition", "ev-lan"}, {"DataVolume", "ev-root"}, {"VirtualMachine", "ev"},
+	} {
+		e := waitEvent(t, ns, "ev", corev1.EventTypeNormal, vmv1alpha1.ReasonCreated, "Created "+child.kind+" "+child.name)
+		if r := e.Related; r == nil || r.Kind != child.kind || r.Name != child.name || r.UID == "" {
+			t.Errorf("Created event for %s %s has related object %+v, want the child", child.kind, child.name, r)
+		}
+	}
+	e := waitEvent(t, ns, "ev", corev1.EventTypeNormal, vmv1alpha1.ReasonRunning, w.Status.NodeName)
+	if e.Regarding.UID != w.UID || e.ReportingController == "" {
+		t.Errorf("Running event regarding %+v reported by %q, want the Wukong's UID %s", e.Regarding, e.ReportingController, w.UID)
+	}
+	// Events on transitions only: a steady Wukong must not add an event per reconcile.
+	n := 0
+	for _, e := range events(t, ns, "ev") {
+		if e.Reason == vmv1alpha1.ReasonCreated && strings.HasSuffix(e.Note, "VirtualMachine ev") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d Created events for the VirtualMachine, want 1", n)
+	}
+}
+
+// TestDeletionCascades deletes a running Wukong with the real garbage collector running: everything it
+// owns goes, and the attachment it only references stays.
+func TestDeletionCascades(t *testing.T) {
+	t.Parallel()
+	stop, err := h.StartGarbageCollector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	ns := namespace(t)
+	shared := userAttachment(ns, "shared")
+	create(t, shared)
+	create(t, secret(ns, "alice-keys", map[string]string{"authorized_keys": secretKey}))
+	w := fullWukong(ns, "gone")
+	w.Spec.Networks = append(w.Spec.Networks, vmv1alpha1.Network{Name: "ext", NADName: "shared"})
+	create(t, w)
+	w = waitPhase(t, ns, "gone", vmv1alpha1.WukongRunning)
+
+	if err := h.Client.Delete(context.Background(), w); err != nil {
+		t.Fatalf("delete Wukong: %v", err)
+	}
+	children := []struct {
+		name string
+		obj  client.Object
+	}{
+		{"gone", &vmv1alpha1.Wukong{}},
+		{"gone", &kubevirtv1.VirtualMachine{}},
+		{"gone", &kubevirtv1.VirtualMachineInstance{}},
+		{"gone-data", &cdiv1.DataVolume{}},
+		{"gone-root", &cdiv1.DataVolume{}},
+		{"gone-lan", &nadv1.NetworkAttachmentDefinition{}},
+		{"gone-dmz", &nadv1.NetworkAttachmentDefinition{}},
+		{"gone-cloudinit", &corev1.Secret{}},
+	}
+	eventually(t, timeout, func() error {
+		var left []string
+		for _, c := range children {
+			if exists(t, ns, c.name, c.obj) {
+				left = append(left, fmt.Sprintf("%T %s", c.obj, c.name))
+			}
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("still there: %v", left)
+		}
+		return nil
+	})
+	got := &nadv1.NetworkAttachmentDefinition{}
+	if !exists(t, ns, "shared", got) {
+		t.Fatal("the referenced NetworkAttachmentDefinition shared was deleted with the Wukong")
+	}
+	if got.ResourceVersion != shared.ResourceVersion {
+		t.Errorf("the referenced NetworkAttachmentDefinition was modified: resourceVersion %s -> %s", shared.ResourceVersion, got.ResourceVersion)
+	}
+	if !exists(t, ns, "alice-keys", &corev1.Secret{}) {
+		t.Error("the user's key Secret was deleted with the Wukong")
+	}
+}
+
+// userAttachment is a NetworkAttachmentDefinition a user made, for networks that reference one by nadName.
+func userAttachment(ns, name string) *nadv1.NetworkAttachmentDefinition {
+	return &nadv1.NetworkAttachmentDefinition{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: nadv1.NetworkAttachmentDefinitionSpec{
+			Config: `{"cniVersion":"0.3.1","name":"` + name + `","type":"bridge","bridge":"br-shared","ipam":{}}`,
+		},
+	}
+}

@@ -1,0 +1,410 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/controller/wukongset"
+	"github.com/novasphere/wukong/internal/template"
+	"github.com/novasphere/wukong/test/testenv"
+)
+
+var (
+	managerFlags = flag.String("manager-flags", "", "extra flags for `wukong manager`, space-separated (e.g. --kube-api-qps=-1)")
+	logDir       = flag.String("log-dir", "", "keep the manager's and simulator's logs in this folder (default: a temporary one, removed)")
+)
+
+const (
+	// floorWorkers is the parallelism of the floor: what a well-written client can get from this apiserver.
+	floorWorkers = 16
+	// readyTimeout bounds the wait for a set to become Ready; it is generous because the machine is shared.
+	readyTimeout = 5 * time.Minute
+	// settleTimeout bounds the wait for writes to stop after the set is Ready.
+	settleTimeout = 15 * time.Second
+)
+
+// BenchmarkWukongSetCreate scales a new WukongSet from 0 to N members with the built manager and simulator
+// running as processes, and compares the time with the floor measured on the same apiserver. ns/op is the
+// time from the set's creation until it reports every member Ready.
+func BenchmarkWukongSetCreate(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			for range b.N {
+				r := runCreate(b, n)
+				r.print(os.Stdout)
+				b.ReportMetric(ratio(r.created, r.floor), "created_x_floor")
+				b.ReportMetric(ratio(r.ready, r.floor), "ready_x_floor")
+				b.ReportMetric(r.perMember(r.writes()), "writes/member")
+				b.ReportMetric(r.perMember(r.operatorWrites()), "operator_writes/member")
+				b.ReportMetric(float64(r.peakRSS>>20), "manager_peak_MiB")
+			}
+		})
+	}
+}
+
+// runCreate is one measurement on a fresh control plane, so runs do not inherit each other's objects and
+// caches. Only the span from the set's creation to Ready is timed by the benchmark's clock.
+func runCreate(b *testing.B, n int) *result {
+	b.StopTimer()
+	bins := binaries(b)
+	env, err := testenv.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			b.Error(err)
+		}
+	}()
+	ctx := context.Background()
+	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags)}
+
+	// The floor first, while nothing else runs: the manager would otherwise reconcile the floor's objects
+	// and both would slow each other down.
+	if r.floor, err = measureFloor(ctx, env, n); err != nil {
+		b.Fatal(err)
+	}
+
+	dir := b.TempDir()
+	if *logDir != "" {
+		dir = filepath.Join(*logDir, fmt.Sprintf("N=%d", n))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sim, err := startProcess(dir, "simulator", bins.sim, "--kubeconfig="+env.Kubeconfig,
+		"--import-duration=0", "--boot-duration=0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.stop()
+	mgrArgs := append([]string{"manager", "--kubeconfig=" + env.Kubeconfig, "--metrics-bind-address=0",
+		"--health-probe-bind-address=0", "--leader-elect=false"}, r.managerFlags...)
+	mgr, err := startProcess(dir, "manager", bins.wukong, mgrArgs...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mgr.stop()
+	procs := []*process{mgr, sim}
+
+	// Any process that dies ends the waits at once, with its log as the reason.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	for _, p := range procs {
+		go func() {
+			select {
+			case <-p.done:
+				cancel(fmt.Errorf("%s exited; end of its log:\n%s", p.name, p.tail()))
+			case <-ctx.Done():
+			}
+		}()
+	}
+
+	if err := waitUp(ctx, env); err != nil {
+		b.Fatalf("manager and simulator did not become ready: %v\nmanager log:\n%s\nsimulator log:\n%s", err, mgr.tail(), sim.tail())
+	}
+
+	ns, err := env.Namespace(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := webSet(ns, "web", n)
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	members, err := newFollower(ctx, func(ctx context.Context) (watch.Interface, error) {
+		return wc.Watch(ctx, memberMetadataList(), client.InNamespace(ns), client.MatchingLabels{vmv1alpha1.LabelSet: set.Name})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	setStatus, err := newFollower(ctx, func(ctx context.Context) (watch.Interface, error) {
+		return wc.Watch(ctx, &vmv1alpha1.WukongSetList{}, client.InNamespace(ns), client.MatchingFields{"metadata.name": set.Name})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	before, _, err := settle(ctx, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpuBefore := cpuTimes(mgr, sim)
+
+	b.StartTimer()
+	start := time.Now()
+	if err := env.Client.Create(ctx, set); err != nil {
+		b.Fatal(err)
+	}
+	waitCtx, waitCancel := context.WithTimeout(ctx, readyTimeout)
+	defer waitCancel()
+	var (
+		wg                    sync.WaitGroup
+		createdErr, readyErr  error
+		existing              = map[string]bool{}
+		lastReady, lastExists int32
+	)
+	wg.Go(func() {
+		createdErr = members.until(waitCtx, func(obj runtime.Object) bool {
+			existing[obj.(*metav1.PartialObjectMetadata).Name] = true
+			if len(existing) < n {
+				return false
+			}
+			r.created = time.Since(start)
+			return true
+		})
+	})
+	wg.Go(func() {
+		readyErr = setStatus.until(waitCtx, func(obj runtime.Object) bool {
+			s := obj.(*vmv1alpha1.WukongSet).Status
+			lastReady, lastExists = s.ReadyReplicas, s.Replicas
+			if int(s.ReadyReplicas) < n {
+				return false
+			}
+			r.ready = time.Since(start)
+			return true
+		})
+	})
+	wg.Wait()
+	b.StopTimer()
+	if err := errors.Join(createdErr, readyErr); err != nil {
+		b.Fatalf("WukongSet of %d: %d members seen, status %d/%d Ready after %s: %v\nmanager log:\n%s",
+			n, len(existing), lastReady, lastExists, time.Since(start).Round(time.Second), err, mgr.tail())
+	}
+
+	after, settled, err := settle(ctx, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.window = time.Since(start)
+	r.settled = settled
+	r.requests = map[string]float64{}
+	for k, v := range after {
+		r.requests[k] = v - before[k]
+	}
+	for name, d := range cpuTimes(mgr, sim) {
+		r.cpu[name] = d - cpuBefore[name]
+	}
+	// Read while the manager still runs: /proc/<pid> is gone once it exits.
+	if r.peakRSS, err = mgr.peakRSS(); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+type binaryPaths struct{ wukong, sim string }
+
+// binaries finds the built binaries; the benchmark measures what `make build` produced and builds nothing
+// itself, so a run never silently measures a stale or differently built binary it made on the side.
+func binaries(b *testing.B) binaryPaths {
+	dir := filepath.Join(testenv.RepoRoot(), "bin")
+	p := binaryPaths{wukong: filepath.Join(dir, "wukong"), sim: filepath.Join(dir, "kubevirt-sim")}
+	for _, path := range []string{p.wukong, p.sim} {
+		if _, err := os.Stat(path); err != nil {
+			b.Fatalf("%s is missing: run `make build` first (`make bench` does): %v", path, err)
+		}
+	}
+	return p
+}
+
+// webSet is the design's example 6.1 with n replicas.
+func webSet(namespace, name string, n int) *vmv1alpha1.WukongSet {
+	return &vmv1alpha1.WukongSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: vmv1alpha1.WukongSetSpec{
+			Replicas: ptr.To(int32(n)),
+			Template: vmv1alpha1.WukongTemplateSpec{
+				Metadata: vmv1alpha1.WukongTemplateMetadata{Labels: map[string]vmv1alpha1.TemplateString{"app": "web"}},
+				Spec: vmv1alpha1.WukongSpec{
+					CPU:    2,
+					Memory: resource.MustParse("4Gi"),
+					Disks: []vmv1alpha1.Disk{{
+						Name:  "system",
+						Size:  resource.MustParse("20Gi"),
+						Image: "docker://quay.io/kubevirt/ubuntu:22.04",
+					}},
+				},
+			},
+		},
+	}
+}
+
+func memberMetadataList() *metav1.PartialObjectMetadataList {
+	l := &metav1.PartialObjectMetadataList{}
+	l.SetGroupVersionKind(vmv1alpha1.GroupVersion.WithKind("WukongList"))
+	return l
+}
+
+// measureFloor creates n Wukongs in a namespace of their own with floorWorkers parallel workers and no
+// client-side throttling, and returns how long that took. The objects are rendered by the set controller's
+// own renderer, so they are the very objects the manager creates (same labels, owner reference and spec
+// size). They are deleted again before the manager starts, so it never reconciles them.
+func measureFloor(ctx context.Context, env *testenv.Env, n int) (time.Duration, error) {
+	ns, err := env.Namespace(ctx, "floor")
+	if err != nil {
+		return 0, err
+	}
+	set := webSet(ns, "web", n)
+	// No set exists in this namespace and no garbage collector runs, so the owner reference only has to be
+	// well-formed.
+	set.UID = types.UID("00000000-0000-0000-0000-000000000001")
+	engine, err := template.NewEngine()
+	if err != nil {
+		return 0, err
+	}
+	renderer := &wukongset.Renderer{Engine: engine}
+	revision := wukongset.Revision(set)
+	objs := make([]*vmv1alpha1.Wukong, n+1)
+	for i := range objs {
+		if objs[i], err = renderer.Member(set, i, revision); err != nil {
+			return 0, err
+		}
+	}
+	// One untimed create first, so the client's discovery and connection setup are not part of the floor.
+	if err := env.Client.Create(ctx, objs[n]); err != nil {
+		return 0, fmt.Errorf("create warm-up Wukong: %w", err)
+	}
+	work := make(chan *vmv1alpha1.Wukong)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	start := time.Now()
+	for range floorWorkers {
+		wg.Go(func() {
+			for w := range work {
+				if err := env.Client.Create(ctx, w); err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, fmt.Errorf("create Wukong %s: %w", w.Name, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, w := range objs[:n] {
+		work <- w
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return 0, firstErr
+	}
+
+	if err := env.Client.DeleteAllOf(ctx, &vmv1alpha1.Wukong{}, client.InNamespace(ns)); err != nil {
+		return 0, fmt.Errorf("delete the floor's Wukongs: %w", err)
+	}
+	err = poll(ctx, time.Minute, func() (bool, error) {
+		l := memberMetadataList()
+		if err := env.Client.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		return len(l.Items) == 0, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("wait for the floor's Wukongs to go: %w", err)
+	}
+	return elapsed, nil
+}
+
+// waitUp waits until a one-member set is Ready: proof that the manager's caches have synced, both of its
+// controllers run and the simulator answers, so the measured run does not include start-up. The probe set
+// stays; one extra member in another namespace changes nothing measurable.
+func waitUp(ctx context.Context, env *testenv.Env) error {
+	ns, err := env.Namespace(ctx, "probe")
+	if err != nil {
+		return err
+	}
+	probe := webSet(ns, "probe", 1)
+	if err := env.Client.Create(ctx, probe); err != nil {
+		return fmt.Errorf("create probe WukongSet: %w", err)
+	}
+	return poll(ctx, 2*time.Minute, func() (bool, error) {
+		got := &vmv1alpha1.WukongSet{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(probe), got); err != nil {
+			return false, err
+		}
+		return got.Status.ReadyReplicas == 1 && meta.IsStatusConditionTrue(got.Status.Conditions, vmv1alpha1.SetAvailable), nil
+	})
+}
+
+// settle waits until the apiserver has seen no write for a second, and returns its request counters then.
+// Writes still in flight when the set turns Ready (the last members' events, status catching up) belong to
+// the cost of creating it; writes that never stop would be a bug, and settled false reports them.
+func settle(ctx context.Context, env *testenv.Env) (map[string]float64, bool, error) {
+	deadline := time.Now().Add(settleTimeout)
+	last, err := env.APIRequests(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, false, context.Cause(ctx)
+		case <-time.After(time.Second):
+		}
+		now, err := env.APIRequests(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if testenv.Writes(last, now, resourcesOf(now)...) == 0 {
+			return now, true, nil
+		}
+		last = now
+	}
+	return last, false, nil
+}
+
+// cpuTimes is the CPU time used so far by the control plane and by the benchmark's processes.
+func cpuTimes(mgr, sim *process) map[string]time.Duration {
+	out := map[string]time.Duration{"manager": mgr.cpu(), "simulator": sim.cpu()}
+	for _, comm := range []string{"kube-apiserver", "etcd"} {
+		if pid, ok := childPID(comm); ok {
+			if d, err := procCPU(pid); err == nil {
+				out[comm] = d
+			}
+		}
+	}
+	return out
+}
+
+// poll calls cond every 100 ms until it returns true, fails, or timeout passes.
+func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/novasphere/wukong/test/testenv"
+)
+
+// Resources by who writes them. The apiserver's metrics name resources, not clients, so writes are told
+// apart by what is written: each resource below has one writer in this benchmark.
+var (
+	// setResources are the set and its members: what the WukongSet controller writes (and the Wukong
+	// controller's status of each member).
+	setResources = []string{"wukongsets", "wukongsets/status", "wukongs", "wukongs/status"}
+	// childResources are each member's children, written by the Wukong controller.
+	childResources = []string{"secrets", "datavolumes", "virtualmachines", "network-attachment-definitions"}
+	// eventResources are the events both controllers record.
+	eventResources = []string{"events"}
+	// simResources are written only by the simulator, standing in for KubeVirt and CDI.
+	simResources = []string{"virtualmachineinstances", "virtualmachineinstances/status", "virtualmachines/status", "datavolumes/status"}
+)
+
+// result is one run's measurements.
+type result struct {
+	n int
+	// floor is how long 16 parallel workers took to create the n member objects directly.
+	floor time.Duration
+	// created and ready are from the set's creation until n members exist, and until the set's status
+	// reports n Ready.
+	created, ready time.Duration
+	// requests is the apiserver's request count by "VERB resource[/sub]" from the set's creation until the
+	// writes stopped (settled false: until the settle timeout).
+	requests map[string]float64
+	settled  bool
+	// window is the time requests and cpu were measured over.
+	window time.Duration
+	// cpu is each process's CPU time over window.
+	cpu map[string]time.Duration
+	// peakRSS is the manager's peak resident memory over its whole life.
+	peakRSS      int64
+	managerFlags []string
+}
+
+// writes is the number of mutating requests to the given resources; with none given, to every resource.
+func (r *result) writes(resources ...string) float64 {
+	if len(resources) == 0 {
+		resources = resourcesOf(r.requests)
+	}
+	return testenv.Writes(nil, r.requests, resources...)
+}
+
+// resourcesOf lists the resources (with subresource) that requests name, each once.
+func resourcesOf(requests map[string]float64) []string {
+	var out []string
+	for key := range requests {
+		_, res, _ := strings.Cut(key, " ")
+		out = append(out, res)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// perMember divides a count by the set's size.
+func (r *result) perMember(v float64) float64 { return v / float64(r.n) }
+
+func (r *result) operatorWrites() float64 {
+	return r.writes(setResources...) + r.writes(childResources...) + r.writes(eventResources...)
+}
+
+func ratio(d, floor time.Duration) float64 {
+	if floor <= 0 {
+		return 0
+	}
+	return float64(d) / float64(floor)
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+
+// print writes the summary line, the breakdown of writes and CPU, and the request table.
+func (r *result) print(w io.Writer) {
+	total := r.writes()
+	operator := r.operatorWrites()
+	fmt.Fprintf(w, "\nN=%d  floor(16 workers): %s  all created: %s (%.2fx)  all Ready: %s (%.2fx)  "+
+		"writes/member: total %.1f, operator %.1f, wukong+set %.1f  manager peak RSS: %d MiB\n",
+		r.n, seconds(r.floor), seconds(r.created), ratio(r.created, r.floor), seconds(r.ready), ratio(r.ready, r.floor),
+		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.peakRSS>>20)
+	other := total - operator - r.writes(simResources...)
+	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
+		r.perMember(r.writes(setResources...)), r.perMember(r.writes(childResources...)),
+		r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
+	var cpu []string
+	for _, name := range []string{"kube-apiserver", "etcd", "manager", "simulator"} {
+		if d, ok := r.cpu[name]; ok {
+			cpu = append(cpu, fmt.Sprintf("%s %s", name, seconds(d)))
+		}
+	}
+	fmt.Fprintf(w, "  CPU over %s: %s\n", seconds(r.window), strings.Join(cpu, ", "))
+	flags := "(defaults)"
+	if len(r.managerFlags) > 0 {
+		flags = strings.Join(r.managerFlags, " ")
+	}
+	settled := ""
+	if !r.settled {
+		settled = "  (writes had not stopped when counted)"
+	}
+	fmt.Fprintf(w, "  manager flags: %s%s\n", flags, settled)
+
+	keys := make([]string, 0, len(r.requests))
+	for k, v := range r.requests {
+		if v != 0 {
+			keys = append(keys, k)
+		}
+	}
+	// Sorted by resource, then verb, so one object's reads and writes stand together.
+	slices.SortFunc(keys, func(a, b string) int {
+		va, ra, _ := strings.Cut(a, " ")
+		vb, rb, _ := strings.Cut(b, " ")
+		if c := strings.Compare(ra, rb); c != 0 {
+			return c
+		}
+		return strings.Compare(va, vb)
+	})
+	fmt.Fprintf(w, "  %-48s %8s %8s\n", "request", "count", "/member")
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-48s %8.0f %8.2f\n", k, r.requests[k], r.perMember(r.requests[k]))
+	}
+}
