@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
@@ -18,6 +19,13 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// ours reports whether a version comes from the test declarations in test/crds (their doc comments say
+// "mirrors").
+func ours(v apiextensionsv1.CustomResourceDefinitionVersion) bool {
+	return v.Schema != nil && v.Schema.OpenAPIV3Schema != nil &&
+		strings.Contains(v.Schema.OpenAPIV3Schema.Description, " mirrors ")
 }
 
 func dedup(path string) error {
@@ -37,12 +45,20 @@ func dedup(path string) error {
 		case !dup:
 			seen[v.Name] = len(kept)
 			kept = append(kept, v)
-		case v.Storage && !kept[i].Storage:
-			kept[i] = v
+		case ours(v) && !ours(kept[i]):
+			// controller-gen emits the two in no fixed order; keeping our own declaration makes the output
+			// deterministic, which the generated-files drift check needs.
+			kept[i].Schema = v.Schema
+		}
+		if kept[i].Subresources == nil {
+			kept[i].Subresources = v.Subresources
 		}
 	}
 	if len(kept) == len(crd.Spec.Versions) {
 		return nil
+	}
+	if len(kept) == 1 {
+		kept[0].Served, kept[0].Storage = true, true
 	}
 	crd.Spec.Versions = kept
 	out, err := yaml.Marshal(&crd)
