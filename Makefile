@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash -o pipefail
 CONTROLLER_GEN := go tool -modfile=hack/tools/go.mod controller-gen
 BIN := bin
 # Files controller-gen writes; the test run fails when they differ from what is committed.
-GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go test/crds/bases
+GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go test/crds/bases docs/api.md
 ARGS ?=
 
 .PHONY: all
@@ -19,6 +19,7 @@ manifests: ## Generate CRDs and RBAC from the API types and kubebuilder markers.
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths="./test/crds/..." output:crd:artifacts:config=test/crds/bases
 	go run ./hack/crddedup test/crds/bases/*.yaml
+	go run ./hack/apidocs > docs/api.md
 
 .PHONY: generate
 generate: ## Generate deepcopy code.

@@ -8,6 +8,8 @@ const (
 	LabelIndex = "vm.novasphere.dev/index"
 	// LabelRevision is the set revision a member was rendered from.
 	LabelRevision = "vm.novasphere.dev/revision"
+	// LabelSurge marks a temporary member created past the set's own indices during a rolling update.
+	LabelSurge = "vm.novasphere.dev/surge"
 	// LabelWukong names the Wukong a child object (VM, DataVolume, Secret, attachment) belongs to.
 	LabelWukong = "vm.novasphere.dev/wukong"
 )

@@ -265,6 +265,11 @@ type WukongSetStatus struct {
 	// +optional
 	CollisionCount *int32 `json:"collisionCount,omitempty"`
 
+	// lastProgressTime is when the set last moved towards its spec (a member created, deleted, updated or
+	// becoming ready); progressDeadlineSeconds counts from it.
+	// +optional
+	LastProgressTime *metav1.Time `json:"lastProgressTime,omitempty"`
+
 	// labelSelector is the members' selector in string form, for the scale subresource.
 	// +optional
 	LabelSelector string `json:"labelSelector,omitempty"`

@@ -498,6 +498,10 @@ func (in *WukongSetStatus) DeepCopyInto(out *WukongSetStatus) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.LastProgressTime != nil {
+		in, out := &in.LastProgressTime, &out.LastProgressTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]metav1.Condition, len(*in))

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,8 @@ var (
 	// setResources are the set and its members: what the WukongSet controller writes (and the Wukong
 	// controller's status of each member).
 	setResources = []string{"wukongsets", "wukongsets/status", "wukongs", "wukongs/status"}
+	// revisionResources are the set's template revisions, written by the WukongSet controller.
+	revisionResources = []string{"controllerrevisions"}
 	// childResources are each member's children, written by the Wukong controller.
 	childResources = []string{"secrets", "datavolumes", "virtualmachines", "network-attachment-definitions"}
 	// eventResources are the events both controllers record.
@@ -32,6 +35,9 @@ type result struct {
 	// created and ready are from the set's creation until n members exist, and until the set's status
 	// reports n Ready.
 	created, ready time.Duration
+	// existProgress and readyProgress are when 10%, 50% and 90% of the members existed and were Ready: a
+	// straight line means a steady rate, a long last stretch means stragglers (backoff, requeues).
+	existProgress, readyProgress *progress
 	// requests is the apiserver's request count by "VERB resource[/sub]" from the set's creation until the
 	// writes stopped (settled false: until the settle timeout).
 	requests map[string]float64
@@ -68,7 +74,7 @@ func resourcesOf(requests map[string]float64) []string {
 func (r *result) perMember(v float64) float64 { return v / float64(r.n) }
 
 func (r *result) operatorWrites() float64 {
-	return r.writes(setResources...) + r.writes(childResources...) + r.writes(eventResources...)
+	return r.writes(setResources...) + r.writes(revisionResources...) + r.writes(childResources...) + r.writes(eventResources...)
 }
 
 func ratio(d, floor time.Duration) float64 {
@@ -89,9 +95,10 @@ func (r *result) print(w io.Writer) {
 		r.n, seconds(r.floor), seconds(r.created), ratio(r.created, r.floor), seconds(r.ready), ratio(r.ready, r.floor),
 		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.peakRSS>>20)
 	other := total - operator - r.writes(simResources...)
-	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
-		r.perMember(r.writes(setResources...)), r.perMember(r.writes(childResources...)),
+	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, revisions %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
+		r.perMember(r.writes(setResources...)), r.perMember(r.writes(revisionResources...)), r.perMember(r.writes(childResources...)),
 		r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
+	fmt.Fprintf(w, "  progress: exist %s; Ready %s\n", r.existProgress, r.readyProgress)
 	var cpu []string
 	for _, name := range []string{"kube-apiserver", "etcd", "manager", "simulator"} {
 		if d, ok := r.cpu[name]; ok {
@@ -128,4 +135,33 @@ func (r *result) print(w io.Writer) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "  %-48s %8.0f %8.2f\n", k, r.requests[k], r.perMember(r.requests[k]))
 	}
+}
+
+// progressMarks are the fractions of members progress reports.
+var progressMarks = []float64{0.1, 0.5, 0.9}
+
+// progress records when a count first reached each of progressMarks of n.
+type progress struct {
+	n  int
+	at []time.Duration
+}
+
+func newProgress(n int) *progress {
+	return &progress{n: n, at: make([]time.Duration, len(progressMarks))}
+}
+
+func (p *progress) observe(count int, elapsed time.Duration) {
+	for i, f := range progressMarks {
+		if p.at[i] == 0 && float64(count) >= math.Ceil(f*float64(p.n)) {
+			p.at[i] = elapsed
+		}
+	}
+}
+
+func (p *progress) String() string {
+	parts := make([]string, len(progressMarks))
+	for i, f := range progressMarks {
+		parts[i] = fmt.Sprintf("%.0f%% %s", f*100, seconds(p.at[i]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,7 +152,11 @@ func (e *Env) StartGarbageCollector() (stop func(), err error) {
 		"--kube-api-qps=1000", "--kube-api-burst=2000",
 		"--concurrent-gc-syncs=20",
 	)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logFile, _ := os.Create(filepath.Join(e.dir, "kube-controller-manager.log"))
+	if debug := os.Getenv("WUKONG_GC_LOG"); debug != "" {
+		logFile, _ = os.Create(debug)
+	}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&logs, logFile), io.MultiWriter(&logs, logFile)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start kube-controller-manager: %w", err)
 	}

@@ -23,18 +23,27 @@ type outcome struct {
 	err error
 }
 
-// execute carries out a scale plan: deletions first, then creations, each bounded in concurrency.
-func (r *Reconciler) execute(ctx context.Context, set *vmv1alpha1.WukongSet, plan scalePlan, revision string) outcome {
+// newMember is a member to create: its index, the revision and template it is rendered from, and whether it
+// is a temporary surge member.
+type newMember struct {
+	index    int
+	revision string
+	template vmv1alpha1.WukongTemplateSpec
+	surge    bool
+}
+
+// execute deletes members, then validates and creates new ones, each bounded in concurrency.
+func (r *Reconciler) execute(ctx context.Context, set *vmv1alpha1.WukongSet, deletes []string, creates []newMember) outcome {
 	workers := r.concurrency(set)
-	if len(plan.Delete) > 0 {
-		if out := r.deleteMembers(ctx, set, plan.Delete, workers); out.err != nil {
+	if len(deletes) > 0 {
+		if out := r.deleteMembers(ctx, set, deletes, workers); out.err != nil {
 			return out
 		}
 	}
-	if len(plan.Create) == 0 {
+	if len(creates) == 0 {
 		return outcome{}
 	}
-	toCreate, out := r.renderAndValidate(ctx, set, plan.Create, revision, workers)
+	toCreate, out := r.renderAndValidate(ctx, set, creates, workers)
 	if out.failureReason != "" || out.err != nil {
 		return out
 	}
@@ -49,25 +58,25 @@ func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
 	return max(n, 1)
 }
 
-// renderAndValidate renders every member of [0, replicas) (so an expression that fails only at some index is
-// caught before anything is created) and asks the apiserver to validate each member about to be created with
-// a server-side dry run, which keeps the Wukong CRD the single source of truth for what is valid. Any failure
-// stops the whole batch: no member is created from a template that is invalid at any index.
-func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, create []int, revision string, workers int) ([]*vmv1alpha1.Wukong, outcome) {
-	wanted := map[int]bool{}
-	for _, i := range create {
-		wanted[i] = true
+// renderAndValidate renders every member of [0, replicas) from the current template (so an expression that
+// fails only at some index is caught before anything is created), renders the members to create from their
+// own revisions, and asks the apiserver to validate each of those with a server-side dry run, which keeps the
+// Wukong CRD the single source of truth for what is valid. An invalid member stops the whole batch: nothing is
+// created from a template that is invalid at any index.
+func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, creates []newMember, workers int) ([]*vmv1alpha1.Wukong, outcome) {
+	update := Revision(set)
+	for i := 0; i < replicas(set); i++ {
+		if _, err := r.Renderer.Member(set, set.Spec.Template, i, update, false); err != nil {
+			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
+		}
 	}
 	var toCreate []*vmv1alpha1.Wukong
-	limit := max(replicas(set), create[len(create)-1]+1)
-	for i := 0; i < limit; i++ {
-		m, err := r.Renderer.Member(set, i, revision)
+	for _, c := range creates {
+		m, err := r.Renderer.Member(set, c.template, c.index, c.revision, c.surge)
 		if err != nil {
 			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
 		}
-		if wanted[i] {
-			toCreate = append(toCreate, m)
-		}
+		toCreate = append(toCreate, m)
 	}
 	errs := parallel(ctx, toCreate, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		err := r.Client.Create(ctx, m.DeepCopy(), client.DryRunAll)

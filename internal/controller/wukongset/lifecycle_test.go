@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -60,7 +61,13 @@ func TestDeleteSetCascades(t *testing.T) {
 	eventually(t, 30*time.Second, func() error {
 		got := &vmv1alpha1.WukongSet{}
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(orphan), got); err == nil {
-			return fmt.Errorf("set still exists")
+			var crs appsv1.ControllerRevisionList
+			_ = h.Client.List(ctx, &crs, client.InNamespace(ns))
+			var owners []string
+			for _, cr := range crs.Items {
+				owners = append(owners, fmt.Sprintf("%s%v", cr.Name, cr.OwnerReferences))
+			}
+			return fmt.Errorf("set still exists, finalizers %v, revisions %v", got.Finalizers, owners)
 		}
 		return nil
 	})

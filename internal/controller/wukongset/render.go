@@ -24,11 +24,13 @@ type Renderer struct {
 	Engine *template.Engine
 }
 
-// Member renders the member at index: the template with every variable expanded, plus the labels that tie
-// it to the set (the selector's matchLabels, the set, index and revision labels) and a controller reference.
-func (r *Renderer) Member(set *vmv1alpha1.WukongSet, index int, revision string) (*vmv1alpha1.Wukong, error) {
+// Member renders the member at index from a template (the set's current one, or a stored revision's): the
+// template with every variable expanded, plus the labels that tie it to the set (the selector's
+// matchLabels, the set, index and revision labels, and the surge label for a temporary rollout member) and a
+// controller reference.
+func (r *Renderer) Member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, error) {
 	name := naming.Member(set.Name, index)
-	t, err := r.Engine.Render(set.Spec.Template, template.Vars{
+	t, err := r.Engine.Render(tmpl, template.Vars{
 		Index: int64(index), Name: name, Set: set.Name, Namespace: set.Namespace, Replicas: int64(replicas(set)),
 	})
 	if err != nil {
@@ -46,6 +48,9 @@ func (r *Renderer) Member(set *vmv1alpha1.WukongSet, index int, revision string)
 	lbls[vmv1alpha1.LabelSet] = set.Name
 	lbls[vmv1alpha1.LabelIndex] = strconv.Itoa(index)
 	lbls[vmv1alpha1.LabelRevision] = revision
+	if surge {
+		lbls[vmv1alpha1.LabelSurge] = "true"
+	}
 	annotations := vmv1alpha1.StringMap(t.Metadata.Annotations)
 	if set.Spec.ScaleStrategy != nil && slices.Contains(set.Spec.ScaleStrategy.MembersToDelete, name) {
 		if annotations == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -20,14 +21,16 @@ type staleReader struct {
 	set *vmv1alpha1.WukongSet
 }
 
-func (s staleReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
-	s.set.DeepCopyInto(obj.(*vmv1alpha1.WukongSet))
-	return nil
+func (s staleReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if set, ok := obj.(*vmv1alpha1.WukongSet); ok {
+		s.set.DeepCopyInto(set)
+		return nil
+	}
+	return h.Client.Get(ctx, key, obj, opts...)
 }
 
 func (s staleReader) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
-	list.(*vmv1alpha1.WukongList).Items = nil
-	return nil
+	return meta.SetList(list, nil)
 }
 
 // TestStaleCacheNoDuplicates reconciles a set whose members all exist through a cache that shows none:

@@ -2,11 +2,11 @@ package wukongset
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -42,17 +42,20 @@ type statusInput struct {
 	Members        []*vmv1alpha1.Wukong
 	Selector       string
 	UpdateRevision string
-	// Failure is the reason and message of the ReplicaFailure condition; empty Reason means none.
+	// FailureReason and FailureMessage feed the ReplicaFailure condition; empty FailureReason means none.
 	FailureReason, FailureMessage string
 	// Pending counts members still to create or delete after this pass.
 	Pending int
+	// Rollout is this pass's rollout plan.
+	Rollout rolloutPlan
 	Now     time.Time
 }
 
-// computeStatus derives the set's status. It returns the status and, when some Ready member becomes
-// available only later (minReadySeconds), how long until then.
+// computeStatus derives the set's status. It returns the status and, when a deadline or minReadySeconds
+// will change it without any event, how long until then.
 func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.WukongSetStatus, time.Duration) {
 	st := *set.Status.DeepCopy()
+	prev := set.Status
 	st.ObservedGeneration = set.Generation
 	st.LabelSelector = in.Selector
 	st.UpdateRevision = in.UpdateRevision
@@ -67,7 +70,8 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 			continue
 		}
 		st.Replicas++
-		if m.Labels[vmv1alpha1.LabelRevision] == in.UpdateRevision {
+		surge := m.Labels[vmv1alpha1.LabelSurge] == "true"
+		if m.Labels[vmv1alpha1.LabelRevision] == in.UpdateRevision && !surge {
 			st.UpdatedReplicas++
 		}
 		ready := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady)
@@ -75,19 +79,18 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 			continue
 		}
 		st.ReadyReplicas++
-		readyFor := in.Now.Sub(ready.LastTransitionTime.Time)
-		if readyFor >= minReady {
+		if available(m, set.Spec.MinReadySeconds, in.Now) {
 			st.AvailableReplicas++
-		} else if wait := minReady - readyFor; recheck == 0 || wait < recheck {
+		} else if wait := minReady - in.Now.Sub(ready.LastTransitionTime.Time); recheck == 0 || wait < recheck {
 			recheck = wait
 		}
 	}
 	want := int32(replicas(set))
-	if st.UpdatedReplicas == want && st.Replicas == want {
+	if in.Rollout.Done && st.UpdatedReplicas == want && st.Replicas == want {
 		st.CurrentRevision = in.UpdateRevision
 	}
 
-	set2 := func(t string, ok bool, reason, msg string) {
+	cond := func(t string, ok bool, reason, msg string) {
 		status := metav1.ConditionFalse
 		if ok {
 			status = metav1.ConditionTrue
@@ -97,46 +100,92 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		})
 	}
 
-	minAvailable := want - int32(maxUnavailable(set))
-	if minAvailable < 0 {
-		minAvailable = 0
+	_, unavailable := resolveBudget(set)
+	minAvailable := max(want-int32(unavailable), 0)
+	if st.AvailableReplicas >= minAvailable {
+		cond(vmv1alpha1.SetAvailable, true, ReasonMinimumAvailable, fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
+	} else {
+		cond(vmv1alpha1.SetAvailable, false, ReasonMinimumUnavailable, fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
 	}
-	set2(vmv1alpha1.SetAvailable, st.AvailableReplicas >= minAvailable,
-		map[bool]string{true: ReasonMinimumAvailable, false: ReasonMinimumUnavailable}[st.AvailableReplicas >= minAvailable],
-		fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
 
+	if set.Spec.Paused {
+		cond(vmv1alpha1.SetPaused, true, ReasonPaused, "spec.paused holds the rollout; scaling still happens")
+	} else {
+		cond(vmv1alpha1.SetPaused, false, ReasonResumed, "")
+	}
+
+	// Progress is any change in what exists, runs the new template or is ready; the deadline counts from the
+	// last one.
+	settled := in.Pending == 0 && in.Rollout.Done && st.Replicas == want && st.UpdatedReplicas == want && st.ReadyReplicas == want
+	moved := st.Replicas != prev.Replicas || st.UpdatedReplicas != prev.UpdatedReplicas ||
+		st.ReadyReplicas != prev.ReadyReplicas || st.AvailableReplicas != prev.AvailableReplicas || in.Pending > 0 ||
+		prev.ObservedGeneration != set.Generation
+	if moved || st.LastProgressTime == nil {
+		st.LastProgressTime = &metav1.Time{Time: in.Now.Truncate(time.Second)}
+	}
+	deadline := time.Duration(600) * time.Second
+	if set.Spec.ProgressDeadlineSeconds != nil {
+		deadline = time.Duration(*set.Spec.ProgressDeadlineSeconds) * time.Second
+	}
+	stalled := in.Now.Sub(st.LastProgressTime.Time)
 	switch {
-	case in.Pending > 0 || st.Replicas != want:
-		set2(vmv1alpha1.SetProgressing, true, ReasonScaling, fmt.Sprintf("%d of %d members exist", st.Replicas, want))
-	case st.ReadyReplicas < want:
-		set2(vmv1alpha1.SetProgressing, true, ReasonWaitingForReady, fmt.Sprintf("%d of %d members ready", st.ReadyReplicas, want))
+	case settled:
+		cond(vmv1alpha1.SetProgressing, true, ReasonReplicasReady, fmt.Sprintf("all %d members ready at revision %s", want, in.UpdateRevision))
+	case set.Spec.Paused:
+		cond(vmv1alpha1.SetProgressing, true, ReasonPaused, fmt.Sprintf("paused: %d of %d members updated, %d ready", st.UpdatedReplicas, want, st.ReadyReplicas))
+	case stalled >= deadline:
+		cond(vmv1alpha1.SetProgressing, false, ReasonProgressDeadline, fmt.Sprintf("no progress for %s: %d of %d members updated, %d ready. %s",
+			deadline, st.UpdatedReplicas, want, st.ReadyReplicas, notReadyMembers(in.Members)))
 	default:
-		set2(vmv1alpha1.SetProgressing, true, ReasonReplicasReady, fmt.Sprintf("all %d members ready", want))
+		if r := deadline - stalled; recheck == 0 || r < recheck {
+			recheck = r
+		}
+		switch {
+		case in.Pending > 0 || st.Replicas != want:
+			cond(vmv1alpha1.SetProgressing, true, ReasonScaling, fmt.Sprintf("%d of %d members exist", st.Replicas, want))
+		case !in.Rollout.Done || st.UpdatedReplicas != want:
+			msg := fmt.Sprintf("%d of %d members updated to revision %s", st.UpdatedReplicas, want, in.UpdateRevision)
+			if in.Rollout.Waiting != "" {
+				msg += "; " + in.Rollout.Waiting + ". " + notReadyMembers(in.Members)
+			}
+			cond(vmv1alpha1.SetProgressing, true, ReasonNewRevisionRollout, msg)
+		default:
+			cond(vmv1alpha1.SetProgressing, true, ReasonWaitingForReady, fmt.Sprintf("%d of %d members ready", st.ReadyReplicas, want))
+		}
 	}
 
 	if in.FailureReason != "" {
-		set2(vmv1alpha1.SetReplicaFailure, true, in.FailureReason, in.FailureMessage)
+		cond(vmv1alpha1.SetReplicaFailure, true, in.FailureReason, in.FailureMessage)
 	} else {
-		set2(vmv1alpha1.SetReplicaFailure, false, ReasonNoFailure, "")
+		cond(vmv1alpha1.SetReplicaFailure, false, ReasonNoFailure, "")
 	}
 	return st, recheck
 }
 
-// maxUnavailable resolves the rolling update's maxUnavailable against replicas (rounded down, as Deployment
-// does); default 1.
-func maxUnavailable(set *vmv1alpha1.WukongSet) int {
-	v := intstr.FromInt32(1)
-	if us := set.Spec.UpdateStrategy; us != nil {
-		switch {
-		case us.RollingUpdate != nil && us.RollingUpdate.MaxUnavailable != nil:
-			v = *us.RollingUpdate.MaxUnavailable
-		case us.MaxUnavailable != nil:
-			v = *us.MaxUnavailable
+// notReadyMembers names up to three members that are not Ready, with their Ready condition's reason and
+// message, so a stuck rollout says why.
+func notReadyMembers(ms []*vmv1alpha1.Wukong) string {
+	var parts []string
+	for _, m := range ms {
+		if !m.DeletionTimestamp.IsZero() {
+			continue
 		}
+		c := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady)
+		if c != nil && c.Status == metav1.ConditionTrue {
+			continue
+		}
+		if len(parts) == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		if c == nil {
+			parts = append(parts, m.Name+": no status yet")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s %s", m.Name, c.Reason, c.Message))
 	}
-	n, err := intstr.GetScaledValueFromIntOrPercent(&v, replicas(set), false)
-	if err != nil {
-		return 1
+	if len(parts) == 0 {
+		return ""
 	}
-	return n
+	return "Not ready: " + strings.Join(parts, "; ")
 }

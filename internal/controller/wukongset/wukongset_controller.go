@@ -64,32 +64,71 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil
 	}
 	logger := log.FromContext(ctx)
+	if changed, err := r.rollback(ctx, set); changed || err != nil {
+		return ctrl.Result{}, err
+	}
 	before := set.DeepCopy()
-	revision := Revision(set)
 	sel, err := Selector(set)
 	if err != nil {
 		// The CRD's rules make this unreachable for stored objects; report it rather than loop.
 		logger.Error(err, "selector")
 		return ctrl.Result{}, nil
 	}
-
 	members, taken, err := r.claimMembers(ctx, set, sel)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	plan := planScale(r.scaleInput(set, members, taken))
-	out := r.execute(ctx, set, plan, revision)
+	inUse := map[string]bool{}
+	for _, m := range members {
+		inUse[m.Labels[vmv1alpha1.LabelRevision]] = true
+	}
+	revs, err := r.syncRevisions(ctx, set, inUse)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	now := r.clock()
 
-	// Re-read members from the cache is unnecessary: creations and deletions show up through the watch and
-	// bring the set back; status counts what exists now.
+	// Scale and update are separate passes: when scaling has work, it runs alone and the rollout waits for
+	// the next pass, so the two never fight over the same budget.
+	rplan := planRollout(r.rolloutInput(set, members, revs.update, now))
+	var regular []*vmv1alpha1.Wukong
+	for _, m := range members {
+		if m.Labels[vmv1alpha1.LabelSurge] != "true" {
+			regular = append(regular, m)
+		}
+	}
+	splan := planScale(r.scaleInput(set, regular, taken))
+	if rplan.BlockCreate {
+		splan.Waiting += len(splan.Create)
+		splan.Create = nil
+	}
+	var out outcome
+	pending := len(splan.Create) + len(splan.Delete) + splan.Waiting
+	switch {
+	case len(splan.Create)+len(splan.Delete) > 0:
+		var creates []newMember
+		for _, i := range splan.Create {
+			creates = append(creates, r.newMemberAt(set, revs, i))
+		}
+		out = r.execute(ctx, set, splan.Delete, creates)
+	case len(rplan.Delete)+len(rplan.Surge) > 0:
+		var creates []newMember
+		for _, i := range rplan.Surge {
+			creates = append(creates, newMember{index: i, revision: revs.update, template: set.Spec.Template, surge: true})
+		}
+		out = r.execute(ctx, set, rplan.Delete, creates)
+		pending += len(rplan.Delete) + len(rplan.Surge)
+	}
+
 	status, recheck := computeStatus(set, statusInput{
 		Members:        members,
 		Selector:       sel.String(),
-		UpdateRevision: revision,
+		UpdateRevision: revs.update,
 		FailureReason:  out.failureReason,
 		FailureMessage: out.failureMessage,
-		Pending:        len(plan.Create) + len(plan.Delete) + plan.Waiting,
-		Now:            r.clock(),
+		Pending:        pending,
+		Rollout:        rplan,
+		Now:            now,
 	})
 	set.Status = status
 	r.recordFailure(before, set)
@@ -103,6 +142,53 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, out.err
 	}
 	return ctrl.Result{RequeueAfter: recheck}, nil
+}
+
+// newMemberAt decides the revision of a member created at index by the scale pass: the update revision,
+// except below the partition or while paused, where members keep the current revision (when it is still
+// stored).
+func (r *Reconciler) newMemberAt(set *vmv1alpha1.WukongSet, revs *revisions, index int) newMember {
+	current := set.Status.CurrentRevision
+	if t, ok := revs.templates[current]; ok && current != revs.update && (set.Spec.Paused || index < partition(set)) {
+		return newMember{index: index, revision: current, template: t}
+	}
+	return newMember{index: index, revision: revs.update, template: set.Spec.Template}
+}
+
+func partition(set *vmv1alpha1.WukongSet) int {
+	if us := set.Spec.UpdateStrategy; us != nil && us.RollingUpdate != nil && us.RollingUpdate.Partition != nil {
+		return int(*us.RollingUpdate.Partition)
+	}
+	return 0
+}
+
+// rolloutInput turns members into the rollout planner's view.
+func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, update string, now time.Time) rolloutInput {
+	surge, unavailable := resolveBudget(set)
+	in := rolloutInput{
+		Replicas: replicas(set), UpdateRevision: update, Strategy: vmv1alpha1.RollingUpdateStrategy,
+		MaxSurge: surge, MaxUnavailable: unavailable, Partition: partition(set), Paused: set.Spec.Paused,
+	}
+	if us := set.Spec.UpdateStrategy; us != nil && us.Type != "" {
+		in.Strategy = us.Type
+	}
+	for _, m := range members {
+		index, _ := naming.MemberIndex(set.Name, m.Name)
+		in.Members = append(in.Members, rolloutMember{
+			Name: m.Name, Index: index, Revision: m.Labels[vmv1alpha1.LabelRevision],
+			Available: available(m, set.Spec.MinReadySeconds, now),
+			Deleting:  !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name),
+			Surge:     m.Labels[vmv1alpha1.LabelSurge] == "true",
+		})
+	}
+	return in
+}
+
+// available is the one place that decides whether a member counts as available: Ready for at least
+// minReadySeconds.
+func available(m *vmv1alpha1.Wukong, minReadySeconds int32, now time.Time) bool {
+	c := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady)
+	return c != nil && c.Status == metav1.ConditionTrue && now.Sub(c.LastTransitionTime.Time) >= time.Duration(minReadySeconds)*time.Second
 }
 
 func (r *Reconciler) clock() time.Time {

@@ -1,0 +1,463 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/novasphere/wukong/test/testenv"
+)
+
+const (
+	ns      = "wukong-system"
+	manager = "wukong-manager" // the ServiceAccount and the ClusterRole
+)
+
+// warnings collects the apiserver's warning headers, such as PodSecurity's.
+type warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, text)
+}
+
+func (w *warnings) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.list
+	w.list = nil
+	return out
+}
+
+func apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, opts ...client.ApplyOption) error {
+	for _, o := range objs {
+		opts := append([]client.ApplyOption{client.FieldOwner("install-test"), client.ForceOwnership}, opts...)
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), opts...); err != nil {
+			return fmt.Errorf("apply %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func TestInstall(t *testing.T) {
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	ctx := t.Context()
+
+	warned := &warnings{}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WarningHandlerWithContext = warned
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// In the build's own order, as `kubectl apply` of the output would: a namespaced object before its
+	// Namespace fails. The CRDs are already installed by testenv; applying them takes them over, as an
+	// upgrade would.
+	objs := build(t, "default")
+	if err := apply(ctx, c, objs); err != nil {
+		t.Fatal(err)
+	}
+	// The namespace warns about workloads that break the restricted Pod Security Standard; the manager's
+	// Deployment must not.
+	if w := warned.take(); len(w) > 0 {
+		t.Errorf("applying config/default drew warnings: %q", w)
+	}
+
+	t.Run("apply is idempotent", func(t *testing.T) {
+		before := resourceVersions(ctx, t, c, objs)
+		if err := apply(ctx, c, objs); err != nil {
+			t.Fatal(err)
+		}
+		if after := resourceVersions(ctx, t, c, objs); !reflect.DeepEqual(before, after) {
+			for k := range before {
+				if before[k] != after[k] {
+					t.Errorf("re-applying changed %s (resourceVersion %s → %s)", k, before[k], after[k])
+				}
+			}
+		}
+	})
+
+	t.Run("deployment", func(t *testing.T) { checkDeployment(ctx, t, c) })
+
+	t.Run("restricted pod security", func(t *testing.T) {
+		var d appsv1.Deployment
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wukong-controller-manager"}, &d); err != nil {
+			t.Fatal(err)
+		}
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "manager-", Labels: d.Spec.Template.Labels},
+			Spec:       *d.Spec.Template.Spec.DeepCopy(),
+		}
+		// The namespace enforces the restricted standard on pods: the manager's pod is admitted ...
+		if err := c.Create(ctx, pod.DeepCopy(), client.DryRunAll); err != nil {
+			t.Fatalf("the manager's pod is refused in %s: %v", ns, err)
+		}
+		// ... and the check is live: the same pod allowed to escalate privileges is refused.
+		loose := pod.DeepCopy()
+		loose.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
+		err := c.Create(ctx, loose, client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "restricted") {
+			t.Fatalf("a pod that may escalate privileges in %s: err = %v, want a PodSecurity restricted violation", ns, err)
+		}
+	})
+
+	t.Run("rbac objects", func(t *testing.T) { checkRBACObjects(ctx, t, c) })
+
+	t.Run("manager permissions", func(t *testing.T) {
+		sa := serviceAccountUser(ns, manager)
+		allowed := []access{
+			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongs"},
+			{ns: "team-a", verb: "delete", group: "vm.novasphere.dev", resource: "wukongs"},
+			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongs", sub: "status"},
+			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongsets", sub: "status"},
+			{ns: "team-a", verb: "update", group: "vm.novasphere.dev", resource: "wukongsets"},
+			{verb: "watch", group: "vm.novasphere.dev", resource: "wukongsets"},
+			{verb: "list", group: "vm.novasphere.dev", resource: "wukongs"},
+			{ns: "team-a", verb: "create", group: "kubevirt.io", resource: "virtualmachines"},
+			{ns: "team-a", verb: "patch", group: "kubevirt.io", resource: "virtualmachines"},
+			{verb: "watch", group: "kubevirt.io", resource: "virtualmachineinstances"},
+			{ns: "team-a", verb: "create", group: "cdi.kubevirt.io", resource: "datavolumes"},
+			{ns: "team-a", verb: "create", group: "k8s.cni.cncf.io", resource: "network-attachment-definitions"},
+			{ns: "team-a", verb: "create", resource: "secrets"},
+			{verb: "watch", resource: "secrets"},
+			{ns: "team-a", verb: "create", group: "events.k8s.io", resource: "events"},
+			// Leader election, in its own namespace.
+			{ns: ns, verb: "create", group: "coordination.k8s.io", resource: "leases"},
+			{ns: ns, verb: "update", group: "coordination.k8s.io", resource: "leases"},
+			{ns: ns, verb: "create", resource: "events"},
+			// The metrics endpoint's authentication and authorization of scrapers.
+			{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews"},
+			{verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews"},
+		}
+		denied := []access{
+			{verb: "delete", resource: "nodes"},
+			{verb: "delete", resource: "namespaces"},
+			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
+			{ns: "team-a", verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings"},
+			{ns: "team-a", verb: "create", resource: "pods"},
+			{ns: "team-a", verb: "create", group: "coordination.k8s.io", resource: "leases"},
+			{ns: "team-a", verb: "create", resource: "events"},
+			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongsets"},
+			{ns: "team-a", verb: "update", group: "kubevirt.io", resource: "virtualmachineinstances"},
+			{ns: "team-a", verb: "create", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
+			{verb: "get", path: "/metrics"},
+		}
+		for _, a := range allowed {
+			if !can(ctx, t, c, sa, a) {
+				t.Errorf("the manager may not %s", a)
+			}
+		}
+		for _, a := range denied {
+			if can(ctx, t, c, sa, a) {
+				t.Errorf("the manager may %s; it must not", a)
+			}
+		}
+	})
+
+	t.Run("metrics reader", func(t *testing.T) {
+		// A scraper is admitted to /metrics once bound to the metrics-reader ClusterRole.
+		scraper := serviceAccountUser("monitoring", "prometheus")
+		get := access{verb: "get", path: "/metrics"}
+		if can(ctx, t, c, scraper, get) {
+			t.Fatal("an unbound scraper may get /metrics")
+		}
+		if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "prometheus-wukong-metrics"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "wukong-metrics-reader"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "monitoring", Name: "prometheus"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !can(ctx, t, c, scraper, get) {
+			t.Error("a scraper bound to wukong-metrics-reader may not get /metrics")
+		}
+	})
+
+	t.Run("aggregated user roles", func(t *testing.T) { checkUserRoles(ctx, t, env, c) })
+}
+
+func resourceVersions(ctx context.Context, t *testing.T, c client.Client, objs []*unstructured.Unstructured) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, o := range objs {
+		got := &unstructured.Unstructured{}
+		got.SetGroupVersionKind(o.GroupVersionKind())
+		if err := c.Get(ctx, client.ObjectKeyFromObject(o), got); err != nil {
+			t.Fatalf("get %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+		out[o.GetKind()+"/"+o.GetName()] = got.GetResourceVersion()
+	}
+	return out
+}
+
+func checkDeployment(ctx context.Context, t *testing.T, c client.Client) {
+	var d appsv1.Deployment
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wukong-controller-manager"}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := ptr.Deref(d.Spec.Replicas, 0); got != 1 {
+		t.Errorf("replicas = %d, want 1", got)
+	}
+	p := d.Spec.Template.Spec
+	if p.ServiceAccountName != manager {
+		t.Errorf("serviceAccountName = %q, want %q", p.ServiceAccountName, manager)
+	}
+	if got := ptr.Deref(p.TerminationGracePeriodSeconds, 0); got != 30 {
+		t.Errorf("terminationGracePeriodSeconds = %d, want 30 (the manager's graceful shutdown)", got)
+	}
+	psc := p.SecurityContext
+	if psc == nil || !ptr.Deref(psc.RunAsNonRoot, false) || ptr.Deref(psc.RunAsUser, 0) != 65532 ||
+		psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod securityContext = %+v, want runAsNonRoot, runAsUser 65532, seccomp RuntimeDefault", psc)
+	}
+	if len(p.Containers) != 1 {
+		t.Fatalf("%d containers, want 1", len(p.Containers))
+	}
+	m := p.Containers[0]
+	if m.Image != "wukong:latest" {
+		t.Errorf("image = %q, want wukong:latest", m.Image)
+	}
+	wantArgs := []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}
+	if !reflect.DeepEqual(m.Args, wantArgs) {
+		t.Errorf("args = %q, want %q", m.Args, wantArgs)
+	}
+	sc := m.SecurityContext
+	if sc == nil || ptr.Deref(sc.AllowPrivilegeEscalation, true) || !ptr.Deref(sc.ReadOnlyRootFilesystem, false) ||
+		sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0 {
+		t.Errorf("container securityContext = %+v, want no privilege escalation, read-only root, capabilities drop ALL", sc)
+	}
+	for name, probe := range map[string]*corev1.Probe{"/healthz": m.LivenessProbe, "/readyz": m.ReadinessProbe} {
+		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != name || probe.HTTPGet.Port.IntValue() != 8081 {
+			t.Errorf("probe %s = %+v, want an HTTP GET of %s on 8081", name, probe, name)
+		}
+	}
+	wantRes := map[string]corev1.ResourceList{
+		"requests": {corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+		"limits":   {corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+	}
+	for kind, got := range map[string]corev1.ResourceList{"requests": m.Resources.Requests, "limits": m.Resources.Limits} {
+		for r, want := range wantRes[kind] {
+			if q, ok := got[r]; !ok || q.Cmp(want) != 0 {
+				t.Errorf("%s %s = %v, want %v", kind, r, got[r], want.String())
+			}
+		}
+	}
+
+	var sa corev1.ServiceAccount
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: manager}, &sa); err != nil {
+		t.Errorf("the manager's ServiceAccount: %v", err)
+	}
+}
+
+func checkRBACObjects(ctx context.Context, t *testing.T, c client.Client) {
+	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: manager}}
+	for name, role := range map[string]string{"wukong-manager": "wukong-manager", "wukong-metrics-auth": "wukong-metrics-auth"} {
+		var b rbacv1.ClusterRoleBinding
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, &b); err != nil {
+			t.Errorf("ClusterRoleBinding %s: %v", name, err)
+			continue
+		}
+		if b.RoleRef.Kind != "ClusterRole" || b.RoleRef.Name != role || !reflect.DeepEqual(b.Subjects, subject) {
+			t.Errorf("ClusterRoleBinding %s binds %s %s to %+v, want ClusterRole %s to %s/%s", name,
+				b.RoleRef.Kind, b.RoleRef.Name, b.Subjects, role, ns, manager)
+		}
+	}
+	var rb rbacv1.RoleBinding
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wukong-leader-election"}, &rb); err != nil {
+		t.Errorf("RoleBinding wukong-leader-election: %v", err)
+	} else if rb.RoleRef.Kind != "Role" || rb.RoleRef.Name != "wukong-leader-election" || !reflect.DeepEqual(rb.Subjects, subject) {
+		t.Errorf("RoleBinding wukong-leader-election binds %s %s to %+v", rb.RoleRef.Kind, rb.RoleRef.Name, rb.Subjects)
+	}
+
+	// The installed manager ClusterRole is the generated one, renamed and labelled but with every rule.
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generated rbacv1.ClusterRole
+	if err := yaml.Unmarshal(raw, &generated); err != nil {
+		t.Fatal(err)
+	}
+	var installed rbacv1.ClusterRole
+	if err := c.Get(ctx, client.ObjectKey{Name: manager}, &installed); err != nil {
+		t.Fatal(err)
+	}
+	if generated.Name != manager || !reflect.DeepEqual(installed.Rules, generated.Rules) {
+		t.Errorf("installed ClusterRole %s rules differ from config/rbac/role.yaml (%s)", manager, generated.Name)
+	}
+}
+
+// checkUserRoles runs kube-controller-manager's ClusterRole aggregation, as a cluster does, and checks that
+// users with the built-in edit and view roles get the matching access to Wukongs and WukongSets.
+func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c client.Client) {
+	stop, err := startRoleAggregation(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	team := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}
+	if err := c.Create(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	for user, role := range map[string]string{"alice": "edit", "bob": "view"} {
+		if err := c.Create(ctx, &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: team.Name, Name: user},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, bob := user("alice"), user("bob")
+	wks := func(verb, sub string) access {
+		return access{ns: team.Name, verb: verb, group: "vm.novasphere.dev", resource: "wukongsets", sub: sub}
+	}
+	wk := func(verb, sub string) access {
+		return access{ns: team.Name, verb: verb, group: "vm.novasphere.dev", resource: "wukongs", sub: sub}
+	}
+	// Aggregation is asynchronous: wait until the editor's rules reach edit and the viewer's reach view.
+	deadline := time.Now().Add(30 * time.Second)
+	for !(can(ctx, t, c, alice, wks("create", "")) && can(ctx, t, c, bob, wk("list", ""))) {
+		if time.Now().After(deadline) {
+			t.Fatal("the wukong editor and viewer roles were not aggregated into edit and view within 30s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		who  authorizationv1.SubjectAccessReviewSpec
+		name string
+		a    access
+		want bool
+	}{
+		{alice, "alice (edit)", wks("create", ""), true},
+		{alice, "alice (edit)", wk("delete", ""), true},
+		{alice, "alice (edit)", wks("patch", "scale"), true},
+		{alice, "alice (edit)", wks("get", "status"), true},
+		{alice, "alice (edit)", wk("patch", "status"), false},
+		{alice, "alice (edit)", access{ns: "other", verb: "create", group: "vm.novasphere.dev", resource: "wukongs"}, false},
+		{bob, "bob (view)", wk("list", ""), true},
+		{bob, "bob (view)", wks("watch", ""), true},
+		{bob, "bob (view)", wks("get", "scale"), true},
+		{bob, "bob (view)", wk("create", ""), false},
+		{bob, "bob (view)", wks("patch", "scale"), false},
+	} {
+		if got := can(ctx, t, c, tc.who, tc.a); got != tc.want {
+			t.Errorf("%s may %s: %v, want %v", tc.name, tc.a, got, tc.want)
+		}
+	}
+}
+
+// startRoleAggregation runs the built kube-controller-manager with only its ClusterRole aggregation
+// controller, which folds the aggregate-to-edit/view roles into the built-in ones.
+func startRoleAggregation(env *testenv.Env) (stop func(), err error) {
+	var logs bytes.Buffer
+	cmd := exec.Command(filepath.Join(env.Assets, "kube-controller-manager"),
+		"--kubeconfig="+env.Kubeconfig,
+		"--controllers=clusterrole-aggregation-controller",
+		"--leader-elect=false",
+		"--secure-port=0",
+	)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start kube-controller-manager: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil, fmt.Errorf("kube-controller-manager exited at once: %s", logs.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}, nil
+}
+
+// access is one request to authorize: a resource (in a namespace, or cluster-wide when ns is empty) or a
+// non-resource path.
+type access struct {
+	ns, verb, group, resource, sub, path string
+}
+
+func (a access) String() string {
+	if a.path != "" {
+		return a.verb + " " + a.path
+	}
+	r := a.resource
+	if a.group != "" {
+		r += "." + a.group
+	}
+	if a.sub != "" {
+		r += "/" + a.sub
+	}
+	if a.ns == "" {
+		return a.verb + " " + r + " cluster-wide"
+	}
+	return a.verb + " " + r + " in " + a.ns
+}
+
+func serviceAccountUser(namespace, name string) authorizationv1.SubjectAccessReviewSpec {
+	return authorizationv1.SubjectAccessReviewSpec{
+		User:   "system:serviceaccount:" + namespace + ":" + name,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
+	}
+}
+
+func user(name string) authorizationv1.SubjectAccessReviewSpec {
+	return authorizationv1.SubjectAccessReviewSpec{User: name, Groups: []string{"system:authenticated"}}
+}
+
+// can asks the apiserver's authorizer (RBAC, envtest's default mode) whether who may do a.
+func can(ctx context.Context, t *testing.T, c client.Client, who authorizationv1.SubjectAccessReviewSpec, a access) bool {
+	t.Helper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: who}
+	if a.path != "" {
+		sar.Spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Verb: a.verb, Path: a.path}
+	} else {
+		sar.Spec.ResourceAttributes = &authorizationv1.ResourceAttributes{
+			Namespace: a.ns, Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.sub,
+		}
+	}
+	if err := c.Create(ctx, sar); err != nil {
+		t.Fatalf("SubjectAccessReview %s for %s: %v", a, who.User, err)
+	}
+	if sar.Status.EvaluationError != "" {
+		t.Fatalf("SubjectAccessReview %s for %s: %s", a, who.User, sar.Status.EvaluationError)
+	}
+	return sar.Status.Allowed
+}
