@@ -18,6 +18,8 @@ type subcommand struct {
 func subcommands() []subcommand {
 	return []subcommand{
 		{"manager", "run the Wukong and WukongSet controllers", runManager},
+		{"create-vm", "create one Wukong from a template for a StatefulSet pod, and report its readiness", runCreateVM},
+		{"render", "print the members a WukongSet would produce, validated offline", runRender},
 	}
 }
 

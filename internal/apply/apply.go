@@ -36,15 +36,24 @@ func (e *ErrNotControlled) Error() string {
 }
 
 // Ensure makes the object named like desired match it. existing is an empty object of the same type that
-// Ensure reads into. Only the desired object's labels, annotations, owner references and the fields listed by
+// Ensure reads into. live, when not nil, reads the apiserver directly: it settles an AlreadyExists that the
+// cache cannot explain (an object the manager's cache filters out, such as an unlabelled Secret someone else
+// created under the child's name), which must be reported as a conflict, not taken for our own. Only the desired object's labels, annotations, owner references and the fields listed by
 // fields (JSON names of top-level fields such as "spec" or "data") are compared and written.
-func Ensure(ctx context.Context, c client.Client, desired, existing client.Object, fields ...string) (Result, error) {
+func Ensure(ctx context.Context, c client.Client, live client.Reader, desired, existing client.Object, fields ...string) (Result, error) {
 	kind := reflect.TypeOf(desired).Elem().Name()
 	err := c.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	if apierrors.IsNotFound(err) {
 		if err := c.Create(ctx, desired); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				// A stale cache: the object exists. The next reconcile sees it and compares.
+				if live != nil {
+					if err := live.Get(ctx, client.ObjectKeyFromObject(desired), existing); err == nil {
+						if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
+							return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
+						}
+					}
+				}
+				// A stale cache: the object is ours. The next reconcile sees it and compares.
 				return Unchanged, nil
 			}
 			return Unchanged, fmt.Errorf("create %s %s: %w", kind, desired.GetName(), err)

@@ -55,8 +55,8 @@ func BenchmarkWukongSetCreate(b *testing.B) {
 			for range b.N {
 				r := runCreate(b, n)
 				r.print(os.Stdout)
-				b.ReportMetric(ratio(r.created, r.floor), "created_x_floor")
-				b.ReportMetric(ratio(r.ready, r.floor), "ready_x_floor")
+				b.ReportMetric(ratio(r.created, r.floor.create), "created_x_floor")
+				b.ReportMetric(ratio(r.ready, r.floor.create), "ready_x_floor")
 				b.ReportMetric(r.perMember(r.writes()), "writes/member")
 				b.ReportMetric(r.perMember(r.operatorWrites()), "operator_writes/member")
 				b.ReportMetric(float64(r.peakRSS>>20), "manager_peak_MiB")
@@ -81,7 +81,7 @@ func runCreate(b *testing.B, n int) *result {
 	}()
 	ctx := context.Background()
 	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags),
-		existProgress: newProgress(n), readyProgress: newProgress(n)}
+		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n)}
 
 	// The floor first, while nothing else runs: the manager would otherwise reconcile the floor's objects
 	// and both would slow each other down.
@@ -137,8 +137,9 @@ func runCreate(b *testing.B, n int) *result {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Whole members, not metadata: their own Ready conditions tell how far the set's status lags behind.
 	members, err := newFollower(ctx, func(ctx context.Context) (watch.Interface, error) {
-		return wc.Watch(ctx, memberMetadataList(), client.InNamespace(ns), client.MatchingLabels{vmv1alpha1.LabelSet: set.Name})
+		return wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns), client.MatchingLabels{vmv1alpha1.LabelSet: set.Name})
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -166,18 +167,26 @@ func runCreate(b *testing.B, n int) *result {
 	var (
 		wg                    sync.WaitGroup
 		createdErr, readyErr  error
-		existing              = map[string]bool{}
+		existing, memberReady = map[string]bool{}, map[string]bool{}
 		lastReady, lastExists int32
 	)
 	wg.Go(func() {
 		createdErr = members.until(waitCtx, func(obj runtime.Object) bool {
-			existing[obj.(*metav1.PartialObjectMetadata).Name] = true
-			r.existProgress.observe(len(existing), time.Since(start))
-			if len(existing) < n {
-				return false
+			m := obj.(*vmv1alpha1.Wukong)
+			elapsed := time.Since(start)
+			existing[m.Name] = true
+			r.existProgress.observe(len(existing), elapsed)
+			if len(existing) == n && r.created == 0 {
+				r.created = elapsed
 			}
-			r.created = time.Since(start)
-			return true
+			if !memberReady[m.Name] && meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady) {
+				memberReady[m.Name] = true
+				r.memberReadyProgress.observe(len(memberReady), elapsed)
+				if len(memberReady) == n {
+					r.membersReady = elapsed
+				}
+			}
+			return r.created > 0 && r.membersReady > 0
 		})
 	})
 	wg.Go(func() {
@@ -195,8 +204,8 @@ func runCreate(b *testing.B, n int) *result {
 	wg.Wait()
 	b.StopTimer()
 	if err := errors.Join(createdErr, readyErr); err != nil {
-		b.Fatalf("WukongSet of %d: %d members seen, status %d/%d Ready after %s: %v\nmanager log:\n%s",
-			n, len(existing), lastReady, lastExists, time.Since(start).Round(time.Second), err, mgr.tail())
+		b.Fatalf("WukongSet of %d: %d members seen, %d of them Ready, status %d/%d Ready after %s: %v\nmanager log:\n%s",
+			n, len(existing), len(memberReady), lastReady, lastExists, time.Since(start).Round(time.Second), err, mgr.tail())
 	}
 
 	after, settled, err := settle(ctx, env)
@@ -262,14 +271,27 @@ func memberMetadataList() *metav1.PartialObjectMetadataList {
 	return l
 }
 
+// floorResult is what the apiserver alone achieves with the set's own member objects.
+type floorResult struct {
+	// create is how long floorWorkers parallel workers took to create the n members.
+	create time.Duration
+	// dryRun is the same for server-side dry-run creates, the validation pass the set controller makes
+	// before creating members.
+	dryRun time.Duration
+	// apiserverCPU is the apiserver's CPU time during create: its cost of one member create, for comparison
+	// with its cost per write during the run.
+	apiserverCPU time.Duration
+}
+
 // measureFloor creates n Wukongs in a namespace of their own with floorWorkers parallel workers and no
-// client-side throttling, and returns how long that took. The objects are rendered by the set controller's
-// own renderer, so they are the very objects the manager creates (same labels, owner reference and spec
-// size). They are deleted again before the manager starts, so it never reconciles them.
-func measureFloor(ctx context.Context, env *testenv.Env, n int) (time.Duration, error) {
+// client-side throttling. The objects are rendered by the set controller's own renderer, so they are the very
+// objects the manager creates (same labels, owner reference and spec size). They are deleted again before
+// the manager starts, so it never reconciles them.
+func measureFloor(ctx context.Context, env *testenv.Env, n int) (floorResult, error) {
+	var f floorResult
 	ns, err := env.Namespace(ctx, "floor")
 	if err != nil {
-		return 0, err
+		return f, err
 	}
 	set := webSet(ns, "web", n)
 	// No set exists in this namespace and no garbage collector runs, so the owner reference only has to be
@@ -277,20 +299,50 @@ func measureFloor(ctx context.Context, env *testenv.Env, n int) (time.Duration, 
 	set.UID = types.UID("00000000-0000-0000-0000-000000000001")
 	engine, err := template.NewEngine()
 	if err != nil {
-		return 0, err
+		return f, err
 	}
 	renderer := &wukongset.Renderer{Engine: engine}
 	revision := wukongset.Revision(set)
 	objs := make([]*vmv1alpha1.Wukong, n+1)
 	for i := range objs {
 		if objs[i], err = renderer.Member(set, set.Spec.Template, i, revision, false); err != nil {
-			return 0, err
+			return f, err
 		}
 	}
 	// One untimed create first, so the client's discovery and connection setup are not part of the floor.
 	if err := env.Client.Create(ctx, objs[n]); err != nil {
-		return 0, fmt.Errorf("create warm-up Wukong: %w", err)
+		return f, fmt.Errorf("create warm-up Wukong: %w", err)
 	}
+	if f.dryRun, err = createAll(ctx, env.Client, objs[:n], client.DryRunAll); err != nil {
+		return f, err
+	}
+	apiserver, _ := childPID("kube-apiserver")
+	cpuBefore, _ := procCPU(apiserver)
+	if f.create, err = createAll(ctx, env.Client, objs[:n]); err != nil {
+		return f, err
+	}
+	cpuAfter, _ := procCPU(apiserver)
+	f.apiserverCPU = cpuAfter - cpuBefore
+
+	if err := env.Client.DeleteAllOf(ctx, &vmv1alpha1.Wukong{}, client.InNamespace(ns)); err != nil {
+		return f, fmt.Errorf("delete the floor's Wukongs: %w", err)
+	}
+	err = poll(ctx, time.Minute, func() (bool, error) {
+		l := memberMetadataList()
+		if err := env.Client.List(ctx, l, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		return len(l.Items) == 0, nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("wait for the floor's Wukongs to go: %w", err)
+	}
+	return f, nil
+}
+
+// createAll creates objs with floorWorkers parallel workers (each a copy, so a dry run leaves objs
+// reusable) and returns how long that took.
+func createAll(ctx context.Context, c client.Client, objs []*vmv1alpha1.Wukong, opts ...client.CreateOption) (time.Duration, error) {
 	work := make(chan *vmv1alpha1.Wukong)
 	var (
 		wg       sync.WaitGroup
@@ -301,7 +353,7 @@ func measureFloor(ctx context.Context, env *testenv.Env, n int) (time.Duration, 
 	for range floorWorkers {
 		wg.Go(func() {
 			for w := range work {
-				if err := env.Client.Create(ctx, w); err != nil {
+				if err := c.Create(ctx, w.DeepCopy(), opts...); err != nil {
 					mu.Lock()
 					firstErr = cmp.Or(firstErr, fmt.Errorf("create Wukong %s: %w", w.Name, err))
 					mu.Unlock()
@@ -309,30 +361,12 @@ func measureFloor(ctx context.Context, env *testenv.Env, n int) (time.Duration, 
 			}
 		})
 	}
-	for _, w := range objs[:n] {
+	for _, w := range objs {
 		work <- w
 	}
 	close(work)
 	wg.Wait()
-	elapsed := time.Since(start)
-	if firstErr != nil {
-		return 0, firstErr
-	}
-
-	if err := env.Client.DeleteAllOf(ctx, &vmv1alpha1.Wukong{}, client.InNamespace(ns)); err != nil {
-		return 0, fmt.Errorf("delete the floor's Wukongs: %w", err)
-	}
-	err = poll(ctx, time.Minute, func() (bool, error) {
-		l := memberMetadataList()
-		if err := env.Client.List(ctx, l, client.InNamespace(ns)); err != nil {
-			return false, err
-		}
-		return len(l.Items) == 0, nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("wait for the floor's Wukongs to go: %w", err)
-	}
-	return elapsed, nil
+	return time.Since(start), firstErr
 }
 
 // waitUp waits until a one-member set is Ready: proof that the manager's caches have synced, both of its
@@ -383,9 +417,10 @@ func settle(ctx context.Context, env *testenv.Env) (map[string]float64, bool, er
 	return last, false, nil
 }
 
-// cpuTimes is the CPU time used so far by the control plane and by the benchmark's processes.
+// cpuTimes is the CPU time used so far by the control plane, by the benchmark's processes and by the whole
+// machine.
 func cpuTimes(mgr, sim *process) map[string]time.Duration {
-	out := map[string]time.Duration{"manager": mgr.cpu(), "simulator": sim.cpu()}
+	out := map[string]time.Duration{"manager": mgr.cpu(), "simulator": sim.cpu(), "machine": machineBusy()}
 	for _, comm := range []string{"kube-apiserver", "etcd"} {
 		if pid, ok := childPID(comm); ok {
 			if d, err := procCPU(pid); err == nil {

@@ -164,3 +164,29 @@ func childPID(comm string) (int, bool) {
 	}
 	return 0, false
 }
+
+// machineBusy is the CPU time all processes on the machine have used so far (every state of /proc/stat's
+// cpu line but idle and iowait). Set against the benchmark's own processes it shows how much of the machine
+// others took: the figures are only comparable between runs on an otherwise idle machine.
+func machineBusy() time.Duration {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		// Fields: user nice system idle iowait irq softirq steal guest guest_nice; guest time is already
+		// counted in user and nice.
+		if i == 3 || i == 4 || i >= 8 {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
+}

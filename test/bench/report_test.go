@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -30,14 +31,18 @@ var (
 // result is one run's measurements.
 type result struct {
 	n int
-	// floor is how long 16 parallel workers took to create the n member objects directly.
-	floor time.Duration
+	// floor is what the apiserver achieves alone with the same member objects.
+	floor floorResult
 	// created and ready are from the set's creation until n members exist, and until the set's status
 	// reports n Ready.
 	created, ready time.Duration
-	// existProgress and readyProgress are when 10%, 50% and 90% of the members existed and were Ready: a
-	// straight line means a steady rate, a long last stretch means stragglers (backoff, requeues).
-	existProgress, readyProgress *progress
+	// membersReady is when every member's own Ready condition was True, which the set's status reports
+	// only at its next reconcile.
+	membersReady time.Duration
+	// existProgress, memberReadyProgress and readyProgress are when 10%, 50% and 90% of the members existed,
+	// were Ready by their own condition, and were Ready in the set's status: a straight line means a steady
+	// rate, a long last stretch means stragglers (backoff, requeues).
+	existProgress, memberReadyProgress, readyProgress *progress
 	// requests is the apiserver's request count by "VERB resource[/sub]" from the set's creation until the
 	// writes stopped (settled false: until the settle timeout).
 	requests map[string]float64
@@ -92,20 +97,25 @@ func (r *result) print(w io.Writer) {
 	operator := r.operatorWrites()
 	fmt.Fprintf(w, "\nN=%d  floor(16 workers): %s  all created: %s (%.2fx)  all Ready: %s (%.2fx)  "+
 		"writes/member: total %.1f, operator %.1f, wukong+set %.1f  manager peak RSS: %d MiB\n",
-		r.n, seconds(r.floor), seconds(r.created), ratio(r.created, r.floor), seconds(r.ready), ratio(r.ready, r.floor),
+		r.n, seconds(r.floor.create), seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.floor.create),
 		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.peakRSS>>20)
 	other := total - operator - r.writes(simResources...)
 	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, revisions %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
 		r.perMember(r.writes(setResources...)), r.perMember(r.writes(revisionResources...)), r.perMember(r.writes(childResources...)),
 		r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
-	fmt.Fprintf(w, "  progress: exist %s; Ready %s\n", r.existProgress, r.readyProgress)
+	fmt.Fprintf(w, "  floor: %d creates %s, apiserver CPU %.1f ms each; %d dry-run creates %s\n", r.n, seconds(r.floor.create),
+		1000*r.floor.apiserverCPU.Seconds()/float64(r.n), r.n, seconds(r.floor.dryRun))
+	fmt.Fprintf(w, "  progress: exist %s; member Ready %s (all %s); set status Ready %s\n",
+		r.existProgress, r.memberReadyProgress, seconds(r.membersReady), r.readyProgress)
 	var cpu []string
 	for _, name := range []string{"kube-apiserver", "etcd", "manager", "simulator"} {
 		if d, ok := r.cpu[name]; ok {
 			cpu = append(cpu, fmt.Sprintf("%s %s", name, seconds(d)))
 		}
 	}
-	fmt.Fprintf(w, "  CPU over %s: %s\n", seconds(r.window), strings.Join(cpu, ", "))
+	fmt.Fprintf(w, "  CPU over %s: %s; whole machine %s of %d cores (%.0f%% busy); apiserver CPU %.1f ms per write\n",
+		seconds(r.window), strings.Join(cpu, ", "), seconds(r.cpu["machine"]), runtime.NumCPU(),
+		100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())), 1000*r.cpu["kube-apiserver"].Seconds()/total)
 	flags := "(defaults)"
 	if len(r.managerFlags) > 0 {
 		flags = strings.Join(r.managerFlags, " ")

@@ -143,10 +143,16 @@ func (e *Env) Namespace(ctx context.Context, prefix string) (string, error) {
 // StartGarbageCollector runs the built kube-controller-manager with only its garbage collector against the
 // apiserver, so ownerReference cascades happen as on a real cluster. Call the returned function to stop it.
 func (e *Env) StartGarbageCollector() (stop func(), err error) {
+	return e.StartControllers("garbagecollector")
+}
+
+// StartControllers runs the built kube-controller-manager with only the named controllers (for example
+// garbagecollector, resourcequota). Call the returned function to stop it.
+func (e *Env) StartControllers(controllers ...string) (stop func(), err error) {
 	var logs bytes.Buffer
 	cmd := exec.Command(filepath.Join(e.Assets, "kube-controller-manager"),
 		"--kubeconfig="+e.Kubeconfig,
-		"--controllers=garbagecollector",
+		"--controllers="+strings.Join(controllers, ","),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--kube-api-qps=1000", "--kube-api-burst=2000",

@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	kubevirtv1 "kubevirt.io/api/core/v1"
@@ -26,6 +28,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
+	"github.com/novasphere/wukong/internal/metrics"
 )
 
 // Reconciler reconciles Wukongs.
@@ -39,6 +42,10 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Workers is how many Wukongs are reconciled in parallel.
 	Workers int
+
+	// readySeen remembers Wukongs whose first Ready was observed, so the latency histogram counts each once;
+	// entries go when the Wukong does.
+	readySeen sync.Map
 }
 
 // missingSecretRetry is how often a Wukong whose referenced Secret is missing looks again: users' Secrets are
@@ -58,6 +65,9 @@ const missingSecretRetry = 30 * time.Second
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	w := &vmv1alpha1.Wukong{}
 	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.readySeen.Delete(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !w.DeletionTimestamp.IsZero() {
@@ -70,6 +80,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	obs, syncErr := r.sync(ctx, w)
 	w.Status = computeStatus(w, obs)
 	r.recordTransitions(before, w, obs)
+	r.observeReadyLatency(before, w)
 	if err := r.patchStatus(ctx, before, w); err != nil {
 		return ctrl.Result{}, errors.Join(syncErr, err)
 	}
@@ -104,7 +115,7 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 	// ensure applies one child. ours is false when another controller holds the name: existing then holds
 	// that object, which must not be observed as this Wukong's.
 	ensure := func(desired, existing client.Object, fields ...string) (ours bool, err error) {
-		res, err := apply.Ensure(ctx, r.Client, desired, existing, fields...)
+		res, err := apply.Ensure(ctx, r.Client, r.APIReader, desired, existing, fields...)
 		var conflict *apply.ErrNotControlled
 		if errors.As(err, &conflict) {
 			obs.conflict = conflict
@@ -163,6 +174,21 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		return obs, fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
 	}
 	return obs, nil
+}
+
+// observeReadyLatency records, once per Wukong and manager process, the time from creation to the first
+// Ready. A VM that restarts later is not counted again; after a manager restart, a Wukong that becomes
+// Ready for the first time since is (its latency then still runs from its creation).
+func (r *Reconciler) observeReadyLatency(before, after *vmv1alpha1.Wukong) {
+	if meta.IsStatusConditionTrue(before.Status.Conditions, vmv1alpha1.WukongReady) ||
+		!meta.IsStatusConditionTrue(after.Status.Conditions, vmv1alpha1.WukongReady) {
+		return
+	}
+	if _, seen := r.readySeen.LoadOrStore(client.ObjectKeyFromObject(after), after.UID); seen {
+		return
+	}
+	metrics.ReadyLatency.WithLabelValues(after.Namespace, after.Labels[vmv1alpha1.LabelSet]).
+		Observe(time.Since(after.CreationTimestamp.Time).Seconds())
 }
 
 // observeAttachments records which referenced (not owned) attachments are missing.

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
 )
 
@@ -21,6 +22,9 @@ type outcome struct {
 	failureReason, failureMessage string
 	// err is a transient failure to retry with backoff; an invalid template is not one.
 	err error
+	// quotaBlocked counts members not created because a ResourceQuota has no room; quotaMessage says which.
+	quotaBlocked int
+	quotaMessage string
 }
 
 // newMember is a member to create: its index, the revision and template it is rendered from, and whether it
@@ -44,10 +48,12 @@ func (r *Reconciler) execute(ctx context.Context, set *vmv1alpha1.WukongSet, del
 		return outcome{}
 	}
 	toCreate, out := r.renderAndValidate(ctx, set, creates, workers)
-	if out.failureReason != "" || out.err != nil {
+	if out.failureReason != "" || out.err != nil || len(toCreate) == 0 {
 		return out
 	}
-	return r.createMembers(ctx, set, toCreate, workers)
+	created := r.createMembers(ctx, set, toCreate, workers)
+	created.quotaBlocked, created.quotaMessage = out.quotaBlocked, out.quotaMessage
+	return created
 }
 
 func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
@@ -67,16 +73,38 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	update := Revision(set)
 	for i := 0; i < replicas(set); i++ {
 		if _, err := r.Renderer.Member(set, set.Spec.Template, i, update, false); err != nil {
+			metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
 			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
 		}
 	}
-	var toCreate []*vmv1alpha1.Wukong
+	var toCreate, surge []*vmv1alpha1.Wukong
 	for _, c := range creates {
 		m, err := r.Renderer.Member(set, c.template, c.index, c.revision, c.surge)
 		if err != nil {
 			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
 		}
-		toCreate = append(toCreate, m)
+		if c.surge {
+			surge = append(surge, m)
+		} else {
+			toCreate = append(toCreate, m)
+		}
+	}
+	// Quota is checked before anything is sent: the members that fit are created in index order, the rest
+	// wait for the quota to grow (its watch brings the set back). Rollout surge members are not held back:
+	// updates are never blocked by the pre-check.
+	var quota outcome
+	if len(toCreate) > 0 {
+		quotas, err := r.quotas(ctx, set.Namespace)
+		if err != nil {
+			return nil, outcome{err: err}
+		}
+		fit, msg := quotaFit(quotas, toCreate)
+		quota.quotaBlocked, quota.quotaMessage = len(toCreate)-fit, msg
+		toCreate = toCreate[:fit]
+	}
+	toCreate = append(toCreate, surge...)
+	if len(toCreate) == 0 {
+		return nil, quota
 	}
 	errs := parallel(ctx, toCreate, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		err := r.Client.Create(ctx, m.DeepCopy(), client.DryRunAll)
@@ -86,10 +114,11 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 		return err
 	})
 	if len(errs) == 0 {
-		return toCreate, outcome{}
+		return toCreate, quota
 	}
 	msgs, invalid := describe(errs)
 	if invalid {
+		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
 		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
 	}
 	// A member refused for another reason (an admission policy, quota) does not stop the members before it:
@@ -129,10 +158,12 @@ func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 			}
 			return err
 		})
-		for name := range errs {
+		for name, err := range errs {
 			r.expect.forgetCreate(set.UID, name)
+			metrics.CreateFailures.WithLabelValues(set.Namespace, set.Name, string(apierrors.ReasonForError(err))).Inc()
 		}
 		created += len(batch) - len(errs)
+		metrics.MembersCreated.WithLabelValues(set.Namespace, set.Name).Add(float64(len(batch) - len(errs)))
 		if len(errs) > 0 {
 			if created > 0 {
 				r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members", created)
@@ -162,8 +193,9 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		}
 		return err
 	})
-	for name := range errs {
+	for name, err := range errs {
 		r.expect.forgetDelete(set.UID, name)
+		metrics.DeleteFailures.WithLabelValues(set.Namespace, set.Name, string(apierrors.ReasonForError(err))).Inc()
 	}
 	if deleted := len(victims) - len(errs); deleted > 0 {
 		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted %d members: %s", deleted, strings.Join(names, ", "))

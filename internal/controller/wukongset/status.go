@@ -48,7 +48,10 @@ type statusInput struct {
 	Pending int
 	// Rollout is this pass's rollout plan.
 	Rollout rolloutPlan
-	Now     time.Time
+	// QuotaBlocked counts members held back by a ResourceQuota; QuotaMessage says which and by how much.
+	QuotaBlocked int
+	QuotaMessage string
+	Now          time.Time
 }
 
 // computeStatus derives the set's status. It returns the status and, when a deadline or minReadySeconds
@@ -152,6 +155,12 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		default:
 			cond(vmv1alpha1.SetProgressing, true, ReasonWaitingForReady, fmt.Sprintf("%d of %d members ready", st.ReadyReplicas, want))
 		}
+	}
+
+	if in.QuotaBlocked > 0 {
+		cond(vmv1alpha1.SetQuotaExceeded, true, ReasonQuotaExceeded, in.QuotaMessage)
+	} else {
+		cond(vmv1alpha1.SetQuotaExceeded, false, ReasonQuotaAvailable, "")
 	}
 
 	if in.FailureReason != "" {

@@ -25,7 +25,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	// Members are deleted in the foreground, which needs the garbage collector, as on a real cluster.
-	stopGC, err := h.StartGarbageCollector()
+	// The resource quota controller fills in quotas' status, which the quota pre-check reads.
+	stopGC, err := h.StartControllers("garbagecollector", "resourcequota")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		_ = h.Stop()

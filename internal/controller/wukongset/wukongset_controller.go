@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -19,10 +22,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
 )
 
@@ -50,12 +55,17 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch
 
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
 // missing members, delete surplus ones, and write the status once.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	set := &vmv1alpha1.WukongSet{}
 	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.ForgetSet(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !set.DeletionTimestamp.IsZero() {
@@ -128,10 +138,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		FailureMessage: out.failureMessage,
 		Pending:        pending,
 		Rollout:        rplan,
+		QuotaBlocked:   out.quotaBlocked,
+		QuotaMessage:   out.quotaMessage,
 		Now:            now,
 	})
 	set.Status = status
 	r.recordFailure(before, set)
+	r.recordQuota(before, set)
+	recordMetrics(set, members, rplan, out.quotaBlocked)
 	if !equality.Semantic.DeepEqual(before.Status, set.Status) {
 		if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(before)); err != nil {
 			return ctrl.Result{}, errors.Join(out.err, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
@@ -315,6 +329,58 @@ func (r *Reconciler) event(set *vmv1alpha1.WukongSet, eventType, reason, action,
 	}
 }
 
+// recordQuota emits a Warning when members start waiting for quota, or the shortage changes.
+func (r *Reconciler) recordQuota(before, after *vmv1alpha1.WukongSet) {
+	now := meta.FindStatusCondition(after.Status.Conditions, vmv1alpha1.SetQuotaExceeded)
+	if now == nil || now.Status != metav1.ConditionTrue {
+		return
+	}
+	old := meta.FindStatusCondition(before.Status.Conditions, vmv1alpha1.SetQuotaExceeded)
+	if old != nil && old.Status == now.Status && old.Message == now.Message {
+		return
+	}
+	r.event(after, "Warning", now.Reason, "Create", "%s", now.Message)
+}
+
+// recordMetrics publishes the set's figures on the manager's metrics endpoint.
+func recordMetrics(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, rplan rolloutPlan, quotaBlocked int) {
+	ns, name := set.Namespace, set.Name
+	st := set.Status
+	metrics.ReplicasDesired.WithLabelValues(ns, name).Set(float64(replicas(set)))
+	metrics.ReplicasCurrent.WithLabelValues(ns, name).Set(float64(st.Replicas))
+	metrics.ReplicasReady.WithLabelValues(ns, name).Set(float64(st.ReadyReplicas))
+	metrics.ReplicasAvailable.WithLabelValues(ns, name).Set(float64(st.AvailableReplicas))
+	metrics.ReplicasUpdated.WithLabelValues(ns, name).Set(float64(st.UpdatedReplicas))
+	metrics.QuotaBlocked.WithLabelValues(ns, name).Set(float64(quotaBlocked))
+	metrics.RolloutInProgress.WithLabelValues(ns, name).Set(boolGauge(!rplan.Done && !set.Spec.Paused))
+	metrics.ProgressDeadlineExceeded.WithLabelValues(ns, name).Set(boolGauge(
+		meta.IsStatusConditionFalse(st.Conditions, vmv1alpha1.SetProgressing)))
+	phases := map[vmv1alpha1.WukongPhase]int{}
+	for _, p := range []vmv1alpha1.WukongPhase{vmv1alpha1.WukongPending, vmv1alpha1.WukongProvisioning, vmv1alpha1.WukongStarting,
+		vmv1alpha1.WukongRunning, vmv1alpha1.WukongStopped, vmv1alpha1.WukongFailed} {
+		phases[p] = 0
+	}
+	for _, m := range members {
+		if m.DeletionTimestamp.IsZero() {
+			phase := m.Status.Phase
+			if phase == "" {
+				phase = vmv1alpha1.WukongPending
+			}
+			phases[phase]++
+		}
+	}
+	for p, n := range phases {
+		metrics.MembersByPhase.WithLabelValues(ns, name, string(p)).Set(float64(n))
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // recordFailure emits a Warning when the ReplicaFailure condition appears or changes, not on every pass.
 func (r *Reconciler) recordFailure(before, after *vmv1alpha1.WukongSet) {
 	now := meta.FindStatusCondition(after.Status.Conditions, vmv1alpha1.SetReplicaFailure)
@@ -326,6 +392,19 @@ func (r *Reconciler) recordFailure(before, after *vmv1alpha1.WukongSet) {
 		return
 	}
 	r.event(after, "Warning", now.Reason, "Reconcile", "%s", now.Message)
+}
+
+// setsInNamespace maps a ResourceQuota to every set in its namespace.
+func (r *Reconciler) setsInNamespace(ctx context.Context, obj client.Object) []reconcile.Request {
+	var sets vmv1alpha1.WukongSetList
+	if err := r.Client.List(ctx, &sets, client.InNamespace(obj.GetNamespace())); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(sets.Items))
+	for _, s := range sets.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	}
+	return reqs
 }
 
 // SetupWithManager registers the controller and the owner index it lists members by.
@@ -346,6 +425,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmv1alpha1.WukongSet{}).
 		Owns(&vmv1alpha1.Wukong{}).
+		Owns(&appsv1.ControllerRevision{}).
+		// A quota that grows (or frees up) lets waiting members be created without any edit to the set.
+		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(r.setsInNamespace)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: workers,
 			// Failed creates retry with backoff capped at 30 s, so a set recovers soon after its cause (a

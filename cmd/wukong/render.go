@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/controller/wukongset"
+	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/template"
+)
+
+const renderUsage = `usage: wukong render -f set.yaml [-o yaml|table] [--validate-only]
+
+Prints the members the WukongSets in a file would produce, every template variable rendered, without a
+cluster. Members are rendered by the controller's own renderer (same names, labels and revision label) from
+the set as the apiserver would store it (CRD defaults applied), then each is checked offline against the
+Wukong CRD embedded in this binary: OpenAPI schema (types, enums, bounds, patterns), list keys, metadata
+and the x-kubernetes-validations CEL rules. The set itself is checked against the WukongSet CRD first.
+
+Output is a YAML stream of Wukongs (-o yaml, without the owner reference, which needs the set's UID) or a
+table (-o table: NAME, LABELS without the operator's set/index/revision labels, IP addresses). When any
+member is invalid nothing is printed on stdout, as the controller creates nothing then; each problem is
+printed on stderr as "member <name> (index <i>): <field>: <error>" and the exit code is 1.
+
+flags:
+`
+
+// maxReportedErrors bounds the problems printed for one set: a mistake in the template usually breaks every
+// member the same way, and ten thousand identical lines help nobody.
+const maxReportedErrors = 50
+
+type renderOptions struct {
+	file         string
+	output       string
+	namespace    string
+	validateOnly bool
+}
+
+func parseRenderFlags(args []string) (renderOptions, error) {
+	var o renderOptions
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), renderUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.file, "f", "", "file holding one or more WukongSets (YAML, documents separated by ---); - reads stdin")
+	fs.StringVar(&o.file, "filename", "", "same as -f")
+	fs.StringVar(&o.output, "o", "yaml", "output format: yaml or table")
+	fs.StringVar(&o.output, "output", "yaml", "same as -o")
+	fs.StringVar(&o.namespace, "namespace", "default", "namespace assumed for a set that names none (the value of ${NAMESPACE})")
+	fs.BoolVar(&o.validateOnly, "validate-only", false, "print only a summary line per set")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q; name the file with -f", fs.Arg(0))
+	}
+	if o.file == "" {
+		return o, errors.New("-f is required: the file holding the WukongSet")
+	}
+	if o.output != "yaml" && o.output != "table" {
+		return o, fmt.Errorf("-o %q: want yaml or table", o.output)
+	}
+	return o, nil
+}
+
+func runRender(args []string) error {
+	o, err := parseRenderFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if o.file == "-" {
+		raw, err = io.ReadAll(os.Stdin)
+	} else {
+		raw, err = os.ReadFile(o.file)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", o.file, err)
+	}
+	return render(context.Background(), raw, o, os.Stdout, os.Stderr)
+}
+
+// render does the work of the render command on a file's contents, writing the output to stdout and the
+// problems to stderr; it returns an error when any set or member is invalid.
+func render(ctx context.Context, raw []byte, o renderOptions, stdout, stderr io.Writer) error {
+	sets, err := decodeSets(raw, o.namespace)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.file, err)
+	}
+	engine, err := template.NewEngine()
+	if err != nil {
+		return err
+	}
+	renderer := &wukongset.Renderer{Engine: engine}
+	var (
+		out     bytes.Buffer
+		invalid []string
+	)
+	table := tabwriter.NewWriter(&out, 0, 4, 2, ' ', 0)
+	if o.output == "table" && !o.validateOnly {
+		fmt.Fprintln(table, "NAME\tLABELS\tIP ADDRESSES")
+	}
+	for _, set := range sets {
+		members, problems := renderSet(ctx, renderer, set)
+		if len(problems) > 0 {
+			for i, p := range problems {
+				if i == maxReportedErrors {
+					fmt.Fprintf(stderr, "... and %d more problems\n", len(problems)-i)
+					break
+				}
+				fmt.Fprintln(stderr, p)
+			}
+			invalid = append(invalid, set.Name)
+			continue
+		}
+		switch {
+		case o.validateOnly:
+			fmt.Fprintf(&out, "WukongSet %s/%s: %d members valid\n", set.Namespace, set.Name, len(members))
+		case o.output == "table":
+			for _, m := range members {
+				fmt.Fprintf(table, "%s\t%s\t%s\n", m.Name, userLabels(m.Labels), addresses(m))
+			}
+		default:
+			for _, m := range members {
+				doc, err := memberYAML(m)
+				if err != nil {
+					return err
+				}
+				out.WriteString("---\n")
+				out.Write(doc)
+			}
+		}
+	}
+	if len(invalid) > 0 {
+		return fmt.Errorf("invalid WukongSet %s: the controller would create no member", strings.Join(invalid, ", "))
+	}
+	if err := table.Flush(); err != nil {
+		return err
+	}
+	_, err = stdout.Write(out.Bytes())
+	return err
+}
+
+// decodeSets reads every WukongSet in a YAML stream, strictly (a misspelt field is an error, as with
+// `kubectl apply --validate=strict`), and gives a set without a namespace the assumed one.
+func decodeSets(raw []byte, namespace string) ([]*vmv1alpha1.WukongSet, error) {
+	var sets []*vmv1alpha1.WukongSet
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
+	for doc := 1; ; doc++ {
+		chunk, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", doc, err)
+		}
+		var head map[string]any
+		if err := yaml.Unmarshal(chunk, &head); err != nil {
+			return nil, fmt.Errorf("document %d: %w", doc, err)
+		}
+		if len(head) == 0 {
+			continue
+		}
+		if kind, _ := head["kind"].(string); kind != "WukongSet" {
+			return nil, fmt.Errorf("document %d: kind %q: render takes WukongSets", doc, kind)
+		}
+		var set vmv1alpha1.WukongSet
+		if err := yaml.UnmarshalStrict(chunk, &set); err != nil {
+			return nil, fmt.Errorf("document %d: %w", doc, err)
+		}
+		if set.Namespace == "" {
+			set.Namespace = namespace
+		}
+		sets = append(sets, &set)
+	}
+	if len(sets) == 0 {
+		return nil, errors.New("no WukongSet found")
+	}
+	return sets, nil
+}
+
+// renderSet renders every member of set as the controller would create it, and returns the members or,
+// when the set or any member is invalid, every problem found, each naming the set or member and the field.
+//
+// The set is first defaulted and validated against the WukongSet CRD, as the apiserver does before the
+// controller ever sees it: the revision label hashes the defaulted template, and defaults such as an
+// ipConfig's mode decide whether a member's CEL rules hold.
+func renderSet(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.WukongSet) ([]*vmv1alpha1.Wukong, []string) {
+	setSchema, err := crdschema.WukongSet()
+	if err != nil {
+		return nil, []string{err.Error()}
+	}
+	wukongSchema, err := crdschema.Wukong()
+	if err != nil {
+		return nil, []string{err.Error()}
+	}
+	prefix := fmt.Sprintf("WukongSet %s", set.Name)
+	obj, err := crdschema.ToMap(set)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%s: %v", prefix, err)}
+	}
+	setSchema.Default(obj)
+	if errs := setSchema.Validate(ctx, obj); len(errs) > 0 {
+		return nil, fieldProblems(prefix, errs)
+	}
+	var defaulted vmv1alpha1.WukongSet
+	if err := crdschema.FromMap(obj, &defaulted); err != nil {
+		return nil, []string{fmt.Sprintf("%s: %v", prefix, err)}
+	}
+	if err := renderer.Engine.Check(defaulted.Spec.Template); err != nil {
+		var list template.ErrorList
+		if !errors.As(err, &list) {
+			return nil, []string{fmt.Sprintf("%s: spec.template: %v", prefix, err)}
+		}
+		var problems []string
+		for _, e := range list {
+			problems = append(problems, fmt.Sprintf("%s: spec.template.%v", prefix, e))
+		}
+		return nil, problems
+	}
+
+	revision := wukongset.Revision(&defaulted)
+	n := int(ptr.Deref(defaulted.Spec.Replicas, 1))
+	members := make([]*vmv1alpha1.Wukong, 0, n)
+	var problems []string
+	for i := range n {
+		// Member's errors already read "member <name> (index <i>): <field>: ...".
+		m, err := renderer.Member(&defaulted, defaulted.Spec.Template, i, revision, false)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		// The owner reference needs the set's UID, which only the apiserver gives.
+		m.OwnerReferences = nil
+		mobj, err := crdschema.ToMap(m)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		wukongSchema.Default(mobj)
+		if errs := wukongSchema.Validate(ctx, mobj); len(errs) > 0 {
+			problems = append(problems, fieldProblems(fmt.Sprintf("member %s (index %d)", m.Name, i), errs)...)
+			continue
+		}
+		members = append(members, m)
+	}
+	return members, problems
+}
+
+func fieldProblems(prefix string, errs field.ErrorList) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = prefix + ": " + e.Error()
+	}
+	return out
+}
+
+// memberYAML is the member as the controller sends it, without the empty status and creation timestamp.
+func memberYAML(m *vmv1alpha1.Wukong) ([]byte, error) {
+	obj, err := crdschema.ToMap(m)
+	if err != nil {
+		return nil, err
+	}
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		delete(md, "creationTimestamp")
+	}
+	return yaml.Marshal(obj)
+}
+
+// userLabels lists a member's labels without the ones every member carries for the operator's bookkeeping,
+// which the NAME column already says.
+func userLabels(labels map[string]string) string {
+	var parts []string
+	for k, v := range labels {
+		switch k {
+		case vmv1alpha1.LabelSet, vmv1alpha1.LabelIndex, vmv1alpha1.LabelRevision:
+			continue
+		}
+		parts = append(parts, k+"="+v)
+	}
+	if len(parts) == 0 {
+		return "<none>"
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// addresses lists each secondary network's configured address ("eth0=192.168.1.100/24", "eth1=dhcp"); the
+// pod network's address is only known once the VM runs.
+func addresses(m *vmv1alpha1.Wukong) string {
+	var parts []string
+	for _, n := range m.Spec.Networks {
+		addr := "dhcp"
+		if n.IPConfig != nil && n.IPConfig.Mode == vmv1alpha1.IPModeStatic {
+			addr = n.IPConfig.Address
+		}
+		parts = append(parts, n.Name+"="+addr)
+	}
+	if len(parts) == 0 {
+		return "<none>"
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,458 @@
+package wukongset_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/controller/wukongset"
+	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/test/sim"
+)
+
+// rolloutTimeout bounds each wait of a rollout scenario. A normal run takes seconds; the machine is shared.
+const rolloutTimeout = 120 * time.Second
+
+// TestRolloutDesignExample62 applies design example 6.2 as written (10 members, maxUnavailable 2, maxSurge 2)
+// and rolls it to a new template.
+func TestRolloutDesignExample62(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge = 10, 2, 2
+	set := sample(t, "vm_v1alpha1_wukongset_rolling.yaml", namespace(t, "rollout-62"))
+	set, revA := createRolledOut(t, set)
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 8 })
+	s.markChange(changed.Generation)
+	done := waitRolledOut(t, set)
+	s.report("DesignExample62", replicas, maxUnavailable, maxSurge)
+
+	revB := done.Status.UpdateRevision
+	if revB == revA {
+		t.Fatalf("update revision still %s after a template change", revA)
+	}
+	if done.Status.CurrentRevision != revB {
+		t.Errorf("currentRevision %s, want the update revision %s", done.Status.CurrentRevision, revB)
+	}
+	ms := members(t.Context(), t, set)
+	if len(ms) != replicas {
+		t.Errorf("%d members left, want %d: %v", len(ms), replicas, names(ms))
+	}
+	for k := range replicas {
+		name := naming.Member(set.Name, k)
+		m := find(ms, name)
+		switch {
+		case m == nil:
+			t.Errorf("member %s missing", name)
+		case m.Labels[vmv1alpha1.LabelRevision] != revB || m.Spec.CPU != 8:
+			t.Errorf("member %s at revision %s with cpu %d, want %s with cpu 8", name, m.Labels[vmv1alpha1.LabelRevision], m.Spec.CPU, revB)
+		}
+	}
+	for _, m := range ms {
+		if m.Labels[vmv1alpha1.LabelSurge] != "" {
+			t.Errorf("surge member %s left", m.Name)
+		}
+	}
+	for _, rev := range []string{revA, revB} {
+		cr := &appsv1.ControllerRevision{}
+		if err := h.Client.Get(t.Context(), client.ObjectKey{Namespace: set.Namespace, Name: set.Name + "-" + rev}, cr); err != nil {
+			t.Errorf("ControllerRevision of revision %s: %v", rev, err)
+			continue
+		}
+		if ref := metav1.GetControllerOf(cr); ref == nil || ref.UID != set.UID || cr.Labels[vmv1alpha1.LabelRevision] != rev {
+			t.Errorf("ControllerRevision %s: controller %v, labels %v", cr.Name, ref, cr.Labels)
+		}
+	}
+}
+
+// TestRolloutZeroDowntime: with maxUnavailable 0 and maxSurge 1, every member stays Ready throughout.
+func TestRolloutZeroDowntime(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge = 5, 0, 1
+	set := basicSet(t, "rollout-zero", replicas)
+	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
+	set, _ = createRolledOut(t, set)
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	s.markChange(changed.Generation)
+	waitRolledOut(t, set)
+	minReady, _ := s.report("ZeroDowntime", replicas, maxUnavailable, maxSurge)
+	if minReady < replicas {
+		t.Errorf("minReady %d during a zero-downtime rollout of %d members", minReady, replicas)
+	}
+}
+
+// TestRolloutRecreate: every old member is gone before the first new one exists.
+func TestRolloutRecreate(t *testing.T) {
+	const replicas = 4
+	set := basicSet(t, "rollout-recreate", replicas)
+	set.Spec.UpdateStrategy = &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy}
+	set, revA := createRolledOut(t, set)
+
+	// Recreate may take every member down and never surges.
+	s := startSampler(t, set, 0, replicas)
+	s.setCheck(func(o observation) error {
+		if o.ByRevision[revA] > 0 && len(o.ByRevision) > 1 {
+			return fmt.Errorf("a new-revision member exists while %d old members (revision %s) do", o.ByRevision[revA], revA)
+		}
+		return nil
+	})
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	s.markChange(changed.Generation)
+	waitRolledOut(t, set)
+	_, maxTotal := s.report("Recreate", replicas, replicas, 0)
+	if maxTotal > replicas {
+		t.Errorf("maxTotal %d under Recreate, want at most %d", maxTotal, replicas)
+	}
+}
+
+// TestRolloutPartition: with partition 3 only indices 3 and 4 move to the new template, for as long as the
+// partition stays (longer than progressDeadlineSeconds, which must not count a finished canary as stuck);
+// partition 0 then moves the rest.
+func TestRolloutPartition(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge, part = 5, 1, 0, 3
+	set := basicSet(t, "rollout-partition", replicas)
+	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
+	set.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To[int32](part)
+	set.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
+	set, revA := createRolledOut(t, set)
+	before := uids(members(t.Context(), t, set))
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s.setCheck(func(o observation) error {
+		for _, m := range o.Members {
+			if m.Index < part && (m.Revision != revA || m.Deleting) {
+				return fmt.Errorf("member %s below partition %d touched", m, part)
+			}
+		}
+		return nil
+	})
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+
+	var revB string
+	eventually(t, rolloutTimeout, func() error {
+		got := getSet(t, set)
+		st := got.Status
+		if st.ObservedGeneration != changed.Generation || st.UpdatedReplicas != replicas-part || st.ReadyReplicas != replicas || st.Replicas != replicas {
+			return fmt.Errorf("status %+v", st)
+		}
+		revB = st.UpdateRevision
+		return checkRevisions(members(t.Context(), t, set), set.Name, replicas, func(k int) string {
+			if k < part {
+				return revA
+			}
+			return revB
+		})
+	})
+	// The canary stays as it is, however long it is left: wait past progressDeadlineSeconds.
+	time.Sleep(7 * time.Second)
+	got := getSet(t, set)
+	if got.Status.UpdatedReplicas != replicas-part || got.Status.CurrentRevision != revA {
+		t.Errorf("with partition %d: updatedReplicas %d, currentRevision %s; want %d and %s",
+			part, got.Status.UpdatedReplicas, got.Status.CurrentRevision, replicas-part, revA)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, vmv1alpha1.SetProgressing); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("a rollout finished up to its partition reports %+v, want Progressing True", c)
+	}
+	after := uids(members(t.Context(), t, set))
+	for k := range part {
+		name := naming.Member(set.Name, k)
+		if before[name] != after[name] {
+			t.Errorf("member %s below the partition was replaced", name)
+		}
+	}
+
+	s.setCheck(nil)
+	changed = updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To[int32](0) })
+	s.markChange(changed.Generation)
+	done := waitRolledOut(t, set)
+	s.report("Partition", replicas, maxUnavailable, maxSurge)
+	if done.Status.UpdateRevision != revB {
+		t.Errorf("update revision %s after partition 0, want %s", done.Status.UpdateRevision, revB)
+	}
+}
+
+// TestRolloutPauseResume: a paused set holds its rollout but still scales (new members at the current
+// revision); resuming completes the rollout.
+func TestRolloutPauseResume(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge = 5, 1, 0
+	set := basicSet(t, "rollout-pause", replicas)
+	set, revA := createRolledOut(t, set)
+	before := uids(members(t.Context(), t, set))
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s.setCheck(func(o observation) error {
+		for _, m := range o.Members {
+			if m.Revision != revA || m.Deleting {
+				return fmt.Errorf("member %s touched while paused", m)
+			}
+		}
+		return nil
+	})
+	updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Paused = true })
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	time.Sleep(3 * time.Second)
+	got := getSet(t, set)
+	if got.Status.ObservedGeneration != changed.Generation || got.Status.UpdatedReplicas != 0 || got.Status.UpdateRevision == revA {
+		t.Errorf("paused: status %+v, want the new revision observed and no member updated", got.Status)
+	}
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, vmv1alpha1.SetPaused) {
+		t.Errorf("paused: conditions %+v, want Paused True", got.Status.Conditions)
+	}
+	if after := uids(members(t.Context(), t, set)); !equality.Semantic.DeepEqual(before, after) {
+		t.Errorf("paused: members changed from %v to %v", before, after)
+	}
+
+	// Scaling works while paused: the new member joins at the current revision.
+	s.setBounds(replicas-maxUnavailable, replicas+1+maxSurge)
+	updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Replicas = ptr.To[int32](replicas + 1) })
+	waitReady(t, set, replicas+1)
+	added := &vmv1alpha1.Wukong{}
+	if err := h.Client.Get(t.Context(), client.ObjectKey{Namespace: set.Namespace, Name: naming.Member(set.Name, replicas)}, added); err != nil {
+		t.Fatal(err)
+	}
+	if added.Labels[vmv1alpha1.LabelRevision] != revA {
+		t.Errorf("member %s added while paused at revision %s, want the current revision %s", added.Name, added.Labels[vmv1alpha1.LabelRevision], revA)
+	}
+
+	s.setBounds(replicas+1-maxUnavailable, replicas+1+maxSurge)
+	s.setCheck(nil)
+	changed = updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Paused = false })
+	s.markChange(changed.Generation)
+	done := waitRolledOut(t, set)
+	s.report("PauseResume", replicas+1, maxUnavailable, maxSurge)
+	if meta.IsStatusConditionTrue(done.Status.Conditions, vmv1alpha1.SetPaused) {
+		t.Errorf("resumed: conditions %+v, want Paused False", done.Status.Conditions)
+	}
+}
+
+// TestRolloutBrokenThenFixed: a template whose disk import fails stops the rollout within maxUnavailable and
+// reports ProgressDeadlineExceeded naming a member; fixing the template completes it with no manual help.
+func TestRolloutBrokenThenFixed(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge = 4, 1, 0
+	set := basicSet(t, "rollout-broken", replicas)
+	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
+	set.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
+	set, revA := createRolledOut(t, set)
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s.setCheck(func(o observation) error {
+		if moved := o.Total - o.ByRevision[revA]; moved > maxUnavailable {
+			return fmt.Errorf("%d members left revision %s while the new template cannot become ready", moved, revA)
+		}
+		return nil
+	})
+	updateSet(t, set, func(ws *vmv1alpha1.WukongSet) {
+		ws.Spec.Template.Spec.CPU = 4
+		if ws.Spec.Template.Metadata.Annotations == nil {
+			ws.Spec.Template.Metadata.Annotations = map[string]vmv1alpha1.TemplateString{}
+		}
+		ws.Spec.Template.Metadata.Annotations[sim.AnnotationImportError] = "broken image"
+	})
+
+	memberName := regexp.MustCompile(regexp.QuoteMeta(set.Name) + `-\d+`)
+	var stuck *metav1.Condition
+	eventually(t, rolloutTimeout, func() error {
+		got := getSet(t, set)
+		stuck = meta.FindStatusCondition(got.Status.Conditions, vmv1alpha1.SetProgressing)
+		if stuck == nil || stuck.Status != metav1.ConditionFalse || stuck.Reason != wukongset.ReasonProgressDeadline {
+			return fmt.Errorf("Progressing %+v", stuck)
+		}
+		return nil
+	})
+	if !memberName.MatchString(stuck.Message) {
+		t.Errorf("ProgressDeadlineExceeded message names no member: %q", stuck.Message)
+	}
+	t.Logf("stuck: %s", stuck.Message)
+	got := getSet(t, set)
+	if got.Status.ReadyReplicas < replicas-maxUnavailable || got.Status.UpdatedReplicas > maxUnavailable {
+		t.Errorf("stuck rollout: %d ready, %d updated; want at least %d ready, at most %d updated",
+			got.Status.ReadyReplicas, got.Status.UpdatedReplicas, replicas-maxUnavailable, maxUnavailable)
+	}
+
+	s.setCheck(nil)
+	fixed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) {
+		delete(ws.Spec.Template.Metadata.Annotations, sim.AnnotationImportError)
+	})
+	s.markChange(fixed.Generation)
+	done := waitRolledOut(t, set)
+	s.report("BrokenThenFixed", replicas, maxUnavailable, maxSurge)
+	if c := meta.FindStatusCondition(done.Status.Conditions, vmv1alpha1.SetProgressing); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("after the fix: Progressing %+v, want True", c)
+	}
+	for _, m := range members(t.Context(), t, set) {
+		if _, ok := m.Annotations[sim.AnnotationImportError]; ok || m.Spec.CPU != 4 {
+			t.Errorf("member %s after the fix: cpu %d, annotations %v", m.Name, m.Spec.CPU, m.Annotations)
+		}
+	}
+}
+
+// TestRolloutRollback: after a rollout A→B, the rollback annotation puts A's template back and the members
+// return to revision A.
+func TestRolloutRollback(t *testing.T) {
+	const replicas, maxUnavailable, maxSurge = 4, 1, 1
+	set := basicSet(t, "rollout-rollback", replicas)
+	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
+	set, revA := createRolledOut(t, set)
+	templateA := set.Spec.Template
+
+	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	if revB := waitRolledOut(t, set).Status.UpdateRevision; revB == revA {
+		t.Fatalf("update revision still %s after a template change", revA)
+	}
+
+	annotated := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) {
+		if ws.Annotations == nil {
+			ws.Annotations = map[string]string{}
+		}
+		ws.Annotations[wukongset.AnnotationRollbackTo] = revA
+	})
+	// The annotation does not change the generation; the template the controller puts back does.
+	s.markChange(annotated.Generation + 1)
+	done := waitRolledOut(t, set)
+	s.report("Rollback", replicas, maxUnavailable, maxSurge)
+	if done.Status.UpdateRevision != revA {
+		t.Errorf("update revision %s after rollback, want %s", done.Status.UpdateRevision, revA)
+	}
+	if !equality.Semantic.DeepEqual(done.Spec.Template, templateA) {
+		t.Errorf("template after rollback %+v, want %+v", done.Spec.Template, templateA)
+	}
+	if v, ok := done.Annotations[wukongset.AnnotationRollbackTo]; ok {
+		t.Errorf("rollback annotation left: %q", v)
+	}
+	for _, m := range members(t.Context(), t, set) {
+		if m.Labels[vmv1alpha1.LabelRevision] != revA || m.Spec.CPU != templateA.Spec.CPU {
+			t.Errorf("member %s at revision %s with cpu %d after rollback, want %s", m.Name, m.Labels[vmv1alpha1.LabelRevision], m.Spec.CPU, revA)
+		}
+	}
+}
+
+// basicSet is design example 6.1 (cpu 2) with the given number of members, in a namespace of its own.
+func basicSet(t *testing.T, prefix string, replicas int32) *vmv1alpha1.WukongSet {
+	t.Helper()
+	set := sample(t, "vm_v1alpha1_wukongset_basic.yaml", namespace(t, prefix))
+	set.Spec.Replicas = ptr.To(replicas)
+	return set
+}
+
+func rolling(maxUnavailable, maxSurge int32) *vmv1alpha1.WukongSetUpdateStrategy {
+	return &vmv1alpha1.WukongSetUpdateStrategy{
+		Type: vmv1alpha1.RollingUpdateStrategy,
+		RollingUpdate: &vmv1alpha1.RollingUpdateWukongSet{
+			MaxUnavailable: ptr.To(intstr.FromInt32(maxUnavailable)),
+			MaxSurge:       ptr.To(intstr.FromInt32(maxSurge)),
+		},
+	}
+}
+
+// createRolledOut creates set, waits until every member is Ready at one revision, and returns the set as
+// stored and that revision.
+func createRolledOut(t *testing.T, set *vmv1alpha1.WukongSet) (*vmv1alpha1.WukongSet, string) {
+	t.Helper()
+	if err := h.Client.Create(t.Context(), set); err != nil {
+		t.Fatal(err)
+	}
+	got := waitRolledOut(t, set)
+	return got, got.Status.UpdateRevision
+}
+
+func getSet(t *testing.T, set *vmv1alpha1.WukongSet) *vmv1alpha1.WukongSet {
+	t.Helper()
+	got := &vmv1alpha1.WukongSet{}
+	if err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(set), got); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// updateSet applies mutate to the stored set, again on a conflict (the controller writes the status), and
+// returns the stored result.
+func updateSet(t *testing.T, set *vmv1alpha1.WukongSet, mutate func(*vmv1alpha1.WukongSet)) *vmv1alpha1.WukongSet {
+	t.Helper()
+	got := &vmv1alpha1.WukongSet{}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(set), got); err != nil {
+			return err
+		}
+		mutate(got)
+		return h.Client.Update(context.Background(), got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// waitRolledOut waits until the rollout is complete: the status, at the current generation, counts every
+// member updated and ready with currentRevision == updateRevision, and exactly members <set>-0 … <set>-(n-1)
+// exist, all Ready at the update revision, none surge or being deleted.
+func waitRolledOut(t *testing.T, set *vmv1alpha1.WukongSet) *vmv1alpha1.WukongSet {
+	t.Helper()
+	var got *vmv1alpha1.WukongSet
+	eventually(t, rolloutTimeout, func() error {
+		got = getSet(t, set)
+		st, want := got.Status, ptrOr(got.Spec.Replicas, 1)
+		if _, pending := got.Annotations[wukongset.AnnotationRollbackTo]; pending {
+			return fmt.Errorf("rollback annotation not handled yet")
+		}
+		if st.ObservedGeneration != got.Generation || st.Replicas != want || st.ReadyReplicas != want ||
+			st.UpdatedReplicas != want || st.UpdateRevision == "" || st.CurrentRevision != st.UpdateRevision {
+			return fmt.Errorf("generation %d, status %+v", got.Generation, st)
+		}
+		return checkRevisions(members(t.Context(), t, set), set.Name, int(want), func(int) string { return st.UpdateRevision })
+	})
+	return got
+}
+
+// checkRevisions checks that exactly members <set>-0 … <set>-(n-1) exist, Ready, not surge or being
+// deleted, each at revision(index).
+func checkRevisions(ms []vmv1alpha1.Wukong, set string, n int, revision func(int) string) error {
+	if len(ms) != n {
+		return fmt.Errorf("%d members %v, want %d", len(ms), names(ms), n)
+	}
+	for k := range n {
+		name := naming.Member(set, k)
+		m := find(ms, name)
+		switch {
+		case m == nil:
+			return fmt.Errorf("member %s missing: %v", name, names(ms))
+		case !m.DeletionTimestamp.IsZero() || m.Labels[vmv1alpha1.LabelSurge] != "":
+			return fmt.Errorf("member %s deleting or surge", name)
+		case m.Labels[vmv1alpha1.LabelRevision] != revision(k):
+			return fmt.Errorf("member %s at revision %s, want %s", name, m.Labels[vmv1alpha1.LabelRevision], revision(k))
+		case !meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady):
+			return fmt.Errorf("member %s not Ready", name)
+		}
+	}
+	return nil
+}
+
+func find(ms []vmv1alpha1.Wukong, name string) *vmv1alpha1.Wukong {
+	for i := range ms {
+		if ms[i].Name == name {
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
+func uids(ms []vmv1alpha1.Wukong) map[string]types.UID {
+	out := map[string]types.UID{}
+	for _, m := range ms {
+		out[m.Name] = m.UID
+	}
+	return out
+}
