@@ -197,8 +197,13 @@ func TestInstall(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if !can(ctx, t, c, scraper, get) {
-			t.Error("a scraper bound to wukong-metrics-reader may not get /metrics")
+		// The RBAC authorizer learns of the new binding through its informer: give it a moment.
+		deadline := time.Now().Add(10 * time.Second)
+		for !can(ctx, t, c, scraper, get) {
+			if time.Now().After(deadline) {
+				t.Fatal("a scraper bound to wukong-metrics-reader may not get /metrics")
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 
