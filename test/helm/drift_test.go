@@ -68,9 +68,22 @@ func names(m map[string][]byte) []string {
 }
 
 // TestOperatorRBACMatchesConfig fails when a role the chart renders has other rules than its counterpart in
-// config/rbac. The manager's ClusterRole matters most: role.yaml is generated from the controllers'
-// +kubebuilder:rbac markers, and a Helm template cannot read it at render time, so the chart holds a copy.
+// config/rbac. The manager's ClusterRole matters most: config/rbac/role.yaml is generated from the
+// controllers' +kubebuilder:rbac markers, and a chart can only read its own files, so the chart holds a
+// copy (files/role.yaml, which `make manifests` refreshes) and renders its rules.
 func TestOperatorRBACMatchesConfig(t *testing.T) {
+	generated, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(filepath.Join(chartDir("wukong-operator"), "files", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(copied, generated) {
+		t.Error("charts/wukong-operator/files/role.yaml differs from config/rbac/role.yaml; run make manifests")
+	}
+
 	rel := mustRender(t, loadChart(t, "wukong-operator"), "wukong-operator", "wukong-system", nil)
 	for _, tc := range []struct {
 		kind, name, file string
@@ -94,7 +107,7 @@ func TestOperatorRBACMatchesConfig(t *testing.T) {
 		var got rbacv1.ClusterRole
 		fromUnstructured(t, find(t, rel.objects, tc.kind, tc.name), &got)
 		if !reflect.DeepEqual(got.Rules, want.Rules) {
-			t.Errorf("%s %s rules differ from config/rbac/%s; copy them into charts/wukong-operator/templates:\n got %+v\nwant %+v",
+			t.Errorf("%s %s rules differ from config/rbac/%s:\n got %+v\nwant %+v",
 				tc.kind, tc.name, tc.file, got.Rules, want.Rules)
 		}
 		if !reflect.DeepEqual(aggregation(got.Labels), aggregation(want.Labels)) {

@@ -259,13 +259,16 @@ func resourceVersions(ctx context.Context, t *testing.T, c client.Client, objs [
 	return out
 }
 
-// namespace creates a namespace, as `helm install --create-namespace` would, with extra labels.
-func namespace(ctx context.Context, t *testing.T, c client.Client, name string, labels map[string]string) {
+// namespace creates a namespace with a unique name from prefix and the given labels, as
+// `helm install --create-namespace` would create the release's; unique so that -count=N reruns in the same
+// control plane.
+func namespace(ctx context.Context, t *testing.T, c client.Client, prefix string, labels map[string]string) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-", Labels: labels}}
 	if err := c.Create(ctx, ns); err != nil {
-		t.Fatalf("create namespace %s: %v", name, err)
+		t.Fatalf("create namespace %s-*: %v", prefix, err)
 	}
+	return ns.Name
 }
 
 // errorContains fails unless err is non-nil and mentions every want.
