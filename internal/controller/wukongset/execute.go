@@ -149,7 +149,11 @@ func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 	for start, size := 0, 1; start < len(members); start, size = start+size, min(size*2, workers) {
 		batch := members[start:min(start+size, len(members))]
 		for _, m := range batch {
-			r.expect.expectCreate(set.UID, m.Name)
+			// Surge members are the rollout's: a repeated surge create only costs an AlreadyExists, while an
+			// expectation would make the scale planner count it as a regular member.
+			if m.Labels[vmv1alpha1.LabelSurge] != "true" {
+				r.expect.expectCreate(set.UID, m.Name)
+			}
 		}
 		errs := parallel(ctx, batch, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 			err := r.Client.Create(ctx, m)

@@ -95,55 +95,85 @@ func resolveBudget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
 // existing members (deleting ones included) never exceed Replicas+MaxSurge because of a creation made here.
 func planRollout(in rolloutInput) rolloutPlan {
 	var plan rolloutPlan
-	var old, surge []rolloutMember
+	var old, surge, staleSurge []rolloutMember
 	existing, available, highest := 0, 0, -1
+	oldDeleting := false
 	for _, m := range in.Members {
 		existing++
 		highest = max(highest, m.Index)
 		if m.Deleting {
+			if !m.Surge && m.Revision != in.UpdateRevision {
+				oldDeleting = true
+			}
 			continue
 		}
 		if m.Available {
 			available++
 		}
 		switch {
+		case m.Surge && (m.Revision != in.UpdateRevision || m.Index < in.Replicas):
+			// A surge member of an older template, or one whose index the set has grown into: it goes like
+			// an old member, so it never takes a regular member's place.
+			staleSurge = append(staleSurge, m)
 		case m.Surge:
 			surge = append(surge, m)
 		case m.Revision != in.UpdateRevision && (in.Strategy == vmv1alpha1.RecreateStrategy || m.Index >= in.Partition):
 			old = append(old, m)
 		}
 	}
-	oldDeleting := false
-	for _, m := range in.Members {
-		if m.Deleting && !m.Surge && m.Revision != in.UpdateRevision {
-			oldDeleting = true
+	// budget is how many available members may go now without dropping below Replicas-MaxUnavailable.
+	budget := available - (in.Replicas - in.MaxUnavailable)
+	// release deletes members in order, unavailable ones freely and available ones within the budget.
+	release := func(ms []rolloutMember) (left int) {
+		sort.SliceStable(ms, func(i, j int) bool {
+			if ms[i].Available != ms[j].Available {
+				return !ms[i].Available
+			}
+			return ms[i].Index > ms[j].Index
+		})
+		for _, m := range ms {
+			if m.Available {
+				if budget <= 0 {
+					left++
+					continue
+				}
+				budget--
+			}
+			plan.Delete = append(plan.Delete, m.Name)
 		}
+		return left
 	}
 
 	if in.Paused {
 		plan.Waiting = "the rollout is paused"
-		plan.Done = len(old) == 0 && len(surge) == 0
+		plan.Done = len(old) == 0 && len(surge) == 0 && len(staleSurge) == 0 && !oldDeleting
 		return plan
 	}
 
 	if in.Strategy == vmv1alpha1.RecreateStrategy {
-		for _, m := range old {
+		for _, m := range append(old, append(surge, staleSurge...)...) {
 			plan.Delete = append(plan.Delete, m.Name)
 		}
 		plan.BlockCreate = len(old) > 0 || oldDeleting
 		if plan.BlockCreate {
 			plan.Waiting = "Recreate: waiting for every old member to be gone"
 		}
-		plan.Done = !plan.BlockCreate
+		plan.Done = !plan.BlockCreate && len(surge)+len(staleSurge) == 0
 		return plan
 	}
 
+	staleLeft := release(staleSurge)
 	if len(old) == 0 {
-		// Nothing left to replace: surge members have served their purpose.
-		for _, m := range surge {
-			plan.Delete = append(plan.Delete, m.Name)
+		// Nothing left to replace: surge members go once the regular members replaced last are available,
+		// within the same budget as any other deletion.
+		if oldDeleting {
+			plan.Waiting = "waiting for replaced members to come back"
+			return plan
 		}
-		plan.Done = len(surge) == 0
+		if left := release(surge); left+staleLeft > 0 {
+			plan.Waiting = fmt.Sprintf("%d surge members stay until replaced members are available", left+staleLeft)
+		}
+		plan.Done = len(surge)+len(staleSurge) == 0
 		return plan
 	}
 
@@ -159,22 +189,7 @@ func planRollout(in rolloutInput) rolloutPlan {
 	}
 
 	// 2. Delete old members: unavailable ones cost nothing; available ones only within the budget.
-	sort.SliceStable(old, func(i, j int) bool {
-		if old[i].Available != old[j].Available {
-			return !old[i].Available
-		}
-		return old[i].Index > old[j].Index
-	})
-	budget := available - (in.Replicas - in.MaxUnavailable)
-	for _, m := range old {
-		if m.Available {
-			if budget <= 0 {
-				break
-			}
-			budget--
-		}
-		plan.Delete = append(plan.Delete, m.Name)
-	}
+	release(old)
 	if len(plan.Delete) == 0 && len(plan.Surge) == 0 {
 		plan.Waiting = fmt.Sprintf("%d old members wait: %d members available, minimum %d (maxUnavailable %d); "+
 			"waiting for updated members to become available", len(old), available, in.Replicas-in.MaxUnavailable, in.MaxUnavailable)

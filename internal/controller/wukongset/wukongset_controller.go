@@ -101,13 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// Scale and update are separate passes: when scaling has work, it runs alone and the rollout waits for
 	// the next pass, so the two never fight over the same budget.
 	rplan := planRollout(r.rolloutInput(set, members, revs.update, now))
-	var regular []*vmv1alpha1.Wukong
-	for _, m := range members {
-		if m.Labels[vmv1alpha1.LabelSurge] != "true" {
-			regular = append(regular, m)
-		}
-	}
-	splan := planScale(r.scaleInput(set, regular, taken))
+	splan := planScale(r.scaleInput(set, members, taken))
 	if rplan.BlockCreate {
 		splan.Waiting += len(splan.Create)
 		splan.Create = nil
@@ -212,7 +206,7 @@ func (r *Reconciler) clock() time.Time {
 	return time.Now()
 }
 
-// scaleInput turns members into the planner's view, counting members created or deleted by earlier passes
+// scaleInput turns members (surge ones included) into the planner's view, counting members created or deleted by earlier passes
 // that the cache does not show yet (expectations), so a stale cache never causes duplicates or extra deletes.
 func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, taken map[int]bool) scaleInput {
 	in := scaleInput{Replicas: replicas(set), Taken: taken, Policy: vmv1alpha1.ScaleDownHighestIndex}
@@ -227,7 +221,9 @@ func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1
 	for _, m := range members {
 		index, _ := naming.MemberIndex(set.Name, m.Name)
 		ready := meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady)
-		deleting := !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name)
+		// A surge member belongs to the rollout: to the scale planner it only holds its index, like a
+		// member going away, so the set never creates a regular member over it.
+		deleting := !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name) || m.Labels[vmv1alpha1.LabelSurge] == "true"
 		in.Members = append(in.Members, member{Name: m.Name, Index: index, Ready: ready, Deleting: deleting,
 			DeleteList: m.Annotations[AnnotationDeleteList]})
 		seen[m.Name] = true
