@@ -79,10 +79,18 @@ func (o observation) String() string {
 type rolloutSampler struct {
 	t   *testing.T
 	set *vmv1alpha1.WukongSet
+	// scenario names the summary line.
+	scenario string
+
+	reportOnce sync.Once
 
 	mu sync.Mutex
+	// replicas, maxUnavailable and maxSurge are the set's values, for the summary line.
+	replicas, maxUnavailable, maxSurge int
 	// floor and ceiling are the bounds checked in every observation.
 	floor, ceiling int
+	// minReady and maxTotal as reported.
+	reportedMinReady, reportedMaxTotal int
 	// check is a scenario's own invariant, run on every observation; nil means none.
 	check func(observation) error
 	// minReady and maxTotal are the extremes seen since the sampler started.
@@ -103,14 +111,16 @@ type rolloutSampler struct {
 	once   sync.Once
 }
 
-// startSampler starts following set's members with the given bounds. It stops at t's cleanup at the latest.
-func startSampler(t *testing.T, set *vmv1alpha1.WukongSet, floor, ceiling int) *rolloutSampler {
+// startSampler starts following set's members, checking replicas - maxUnavailable <= Ready and
+// total <= replicas + maxSurge. It stops and reports at t's cleanup at the latest, so a failed scenario
+// still prints its summary line.
+func startSampler(t *testing.T, set *vmv1alpha1.WukongSet, scenario string, replicas, maxUnavailable, maxSurge int) *rolloutSampler {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &rolloutSampler{
-		t: t, set: set.DeepCopy(), floor: floor, ceiling: ceiling, minReady: -1,
-		observations: map[string]int{}, cancel: cancel,
+		t: t, set: set.DeepCopy(), scenario: scenario, minReady: -1, observations: map[string]int{}, cancel: cancel,
 	}
+	s.setShape(replicas, maxUnavailable, maxSurge)
 	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
 	if err != nil {
 		t.Fatal(err)
@@ -118,11 +128,20 @@ func startSampler(t *testing.T, set *vmv1alpha1.WukongSet, floor, ceiling int) *
 	s.wg.Add(2)
 	go s.watchLoop(ctx, wc)
 	go s.pollLoop(ctx)
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() { s.report() })
 	return s
 }
 
-// setBounds changes the bounds, for a scenario that scales mid-rollout.
+// setShape sets the set's values the bounds and the summary line come from.
+func (s *rolloutSampler) setShape(replicas, maxUnavailable, maxSurge int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replicas, s.maxUnavailable, s.maxSurge = replicas, maxUnavailable, maxSurge
+	s.floor, s.ceiling = replicas-maxUnavailable, replicas+maxSurge
+}
+
+// setBounds changes the bounds alone, for a scenario that scales mid-rollout: while a new member boots, the
+// ceiling has grown but the floor has not.
 func (s *rolloutSampler) setBounds(floor, ceiling int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,10 +177,20 @@ func (s *rolloutSampler) stop() {
 	})
 }
 
-// report stops the sampler and prints the scenario's summary line, in the test log and on stdout (so CI logs
-// show it without -v).
-func (s *rolloutSampler) report(scenario string, replicas, maxUnavailable, maxSurge int) (minReady, maxTotal int) {
+// report stops the sampler and prints the scenario's summary line, once, in the test log and on stdout (so
+// CI logs show it without -v). took is n/a when the rollout never completed.
+func (s *rolloutSampler) report() (minReady, maxTotal int) {
 	s.t.Helper()
+	s.reportOnce.Do(s.printReport)
+	return s.reportedMinReady, s.reportedMaxTotal
+}
+
+func (s *rolloutSampler) printReport() {
+	// The test usually sees the completed status before the poller's next tick does; one last read stops
+	// the clock then (at most one poll interval late).
+	if got := (&vmv1alpha1.WukongSet{}); h.Client.Get(context.Background(), client.ObjectKeyFromObject(s.set), got) == nil {
+		s.status(got)
+	}
 	s.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,10 +199,10 @@ func (s *rolloutSampler) report(scenario string, replicas, maxUnavailable, maxSu
 		took = fmt.Sprintf("%.1fs", s.took.Seconds())
 	}
 	line := fmt.Sprintf("rollout %s: replicas=%d maxUnavailable=%d maxSurge=%d minReady=%d maxTotal=%d took=%s",
-		scenario, replicas, maxUnavailable, maxSurge, s.minReady, s.maxTotal, took)
+		s.scenario, s.replicas, s.maxUnavailable, s.maxSurge, s.minReady, s.maxTotal, took)
 	s.t.Log(line)
 	fmt.Println(line)
-	return s.minReady, s.maxTotal
+	s.reportedMinReady, s.reportedMaxTotal = s.minReady, s.maxTotal
 }
 
 // observe checks one state of the members against the bounds and the scenario's invariant.

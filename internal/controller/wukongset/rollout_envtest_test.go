@@ -33,11 +33,11 @@ func TestRolloutDesignExample62(t *testing.T) {
 	set := sample(t, "vm_v1alpha1_wukongset_rolling.yaml", namespace(t, "rollout-62"))
 	set, revA := createRolledOut(t, set)
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s := startSampler(t, set, "DesignExample62", replicas, maxUnavailable, maxSurge)
 	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 8 })
 	s.markChange(changed.Generation)
 	done := waitRolledOut(t, set)
-	s.report("DesignExample62", replicas, maxUnavailable, maxSurge)
+	s.report()
 
 	revB := done.Status.UpdateRevision
 	if revB == revA {
@@ -84,11 +84,11 @@ func TestRolloutZeroDowntime(t *testing.T) {
 	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
 	set, _ = createRolledOut(t, set)
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s := startSampler(t, set, "ZeroDowntime", replicas, maxUnavailable, maxSurge)
 	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
 	s.markChange(changed.Generation)
 	waitRolledOut(t, set)
-	minReady, _ := s.report("ZeroDowntime", replicas, maxUnavailable, maxSurge)
+	minReady, _ := s.report()
 	if minReady < replicas {
 		t.Errorf("minReady %d during a zero-downtime rollout of %d members", minReady, replicas)
 	}
@@ -102,7 +102,7 @@ func TestRolloutRecreate(t *testing.T) {
 	set, revA := createRolledOut(t, set)
 
 	// Recreate may take every member down and never surges.
-	s := startSampler(t, set, 0, replicas)
+	s := startSampler(t, set, "Recreate", replicas, replicas, 0)
 	s.setCheck(func(o observation) error {
 		if o.ByRevision[revA] > 0 && len(o.ByRevision) > 1 {
 			return fmt.Errorf("a new-revision member exists while %d old members (revision %s) do", o.ByRevision[revA], revA)
@@ -112,59 +112,33 @@ func TestRolloutRecreate(t *testing.T) {
 	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
 	s.markChange(changed.Generation)
 	waitRolledOut(t, set)
-	_, maxTotal := s.report("Recreate", replicas, replicas, 0)
+	_, maxTotal := s.report()
 	if maxTotal > replicas {
 		t.Errorf("maxTotal %d under Recreate, want at most %d", maxTotal, replicas)
 	}
 }
 
-// TestRolloutPartition: with partition 3 only indices 3 and 4 move to the new template, for as long as the
-// partition stays (longer than progressDeadlineSeconds, which must not count a finished canary as stuck);
-// partition 0 then moves the rest.
+// TestRolloutPartition: with partition 3 only indices 3 and 4 move to the new template; partition 0 then
+// moves the rest.
 func TestRolloutPartition(t *testing.T) {
 	const replicas, maxUnavailable, maxSurge, part = 5, 1, 0, 3
 	set := basicSet(t, "rollout-partition", replicas)
 	set.Spec.UpdateStrategy = rolling(maxUnavailable, maxSurge)
 	set.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To[int32](part)
-	set.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
 	set, revA := createRolledOut(t, set)
 	before := uids(members(t.Context(), t, set))
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
-	s.setCheck(func(o observation) error {
-		for _, m := range o.Members {
-			if m.Index < part && (m.Revision != revA || m.Deleting) {
-				return fmt.Errorf("member %s below partition %d touched", m, part)
-			}
-		}
-		return nil
-	})
+	s := startSampler(t, set, "Partition", replicas, maxUnavailable, maxSurge)
+	s.setCheck(belowPartitionUntouched(part, revA))
 	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	revB := waitPartitioned(t, set, changed.Generation, part, revA)
 
-	var revB string
-	eventually(t, rolloutTimeout, func() error {
-		got := getSet(t, set)
-		st := got.Status
-		if st.ObservedGeneration != changed.Generation || st.UpdatedReplicas != replicas-part || st.ReadyReplicas != replicas || st.Replicas != replicas {
-			return fmt.Errorf("status %+v", st)
-		}
-		revB = st.UpdateRevision
-		return checkRevisions(members(t.Context(), t, set), set.Name, replicas, func(k int) string {
-			if k < part {
-				return revA
-			}
-			return revB
-		})
-	})
-	// The canary stays as it is, however long it is left: wait past progressDeadlineSeconds.
-	time.Sleep(7 * time.Second)
+	// Give a wrong implementation time to go on below the partition.
+	time.Sleep(time.Second)
 	got := getSet(t, set)
 	if got.Status.UpdatedReplicas != replicas-part || got.Status.CurrentRevision != revA {
 		t.Errorf("with partition %d: updatedReplicas %d, currentRevision %s; want %d and %s",
 			part, got.Status.UpdatedReplicas, got.Status.CurrentRevision, replicas-part, revA)
-	}
-	if c := meta.FindStatusCondition(got.Status.Conditions, vmv1alpha1.SetProgressing); c == nil || c.Status != metav1.ConditionTrue {
-		t.Errorf("a rollout finished up to its partition reports %+v, want Progressing True", c)
 	}
 	after := uids(members(t.Context(), t, set))
 	for k := range part {
@@ -178,10 +152,64 @@ func TestRolloutPartition(t *testing.T) {
 	changed = updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To[int32](0) })
 	s.markChange(changed.Generation)
 	done := waitRolledOut(t, set)
-	s.report("Partition", replicas, maxUnavailable, maxSurge)
+	s.report()
 	if done.Status.UpdateRevision != revB {
 		t.Errorf("update revision %s after partition 0, want %s", done.Status.UpdateRevision, revB)
 	}
+}
+
+// TestRolloutPartitionHeldPastDeadline: a canary left at its partition for longer than
+// progressDeadlineSeconds has done all it was asked to; it is not a stuck rollout.
+func TestRolloutPartitionHeldPastDeadline(t *testing.T) {
+	const replicas, part, deadline = 3, 2, 3
+	set := basicSet(t, "rollout-canary", replicas)
+	set.Spec.UpdateStrategy = rolling(1, 0)
+	set.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To[int32](part)
+	set.Spec.ProgressDeadlineSeconds = ptr.To[int32](deadline)
+	set, revA := createRolledOut(t, set)
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
+	waitPartitioned(t, set, changed.Generation, part, revA)
+	time.Sleep((deadline + 3) * time.Second)
+	got := getSet(t, set)
+	if c := meta.FindStatusCondition(got.Status.Conditions, vmv1alpha1.SetProgressing); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("a rollout finished up to its partition, %ds later: Progressing %+v, want True", deadline+3, c)
+	}
+}
+
+// belowPartitionUntouched fails an observation in which a member below the partition left revision revA or
+// is being deleted.
+func belowPartitionUntouched(part int, revA string) func(observation) error {
+	return func(o observation) error {
+		for _, m := range o.Members {
+			if m.Index < part && (m.Revision != revA || m.Deleting) {
+				return fmt.Errorf("member %s below partition %d touched", m, part)
+			}
+		}
+		return nil
+	}
+}
+
+// waitPartitioned waits until a rollout stopped by partition part is as far as it goes: members from part
+// on at the update revision, those below at revA, all Ready, and the status of generation says so. It
+// returns the update revision.
+func waitPartitioned(t *testing.T, set *vmv1alpha1.WukongSet, generation int64, part int, revA string) string {
+	t.Helper()
+	var revB string
+	eventually(t, rolloutTimeout, func() error {
+		got := getSet(t, set)
+		st, n := got.Status, ptrOr(got.Spec.Replicas, 1)
+		if st.ObservedGeneration != generation || st.UpdatedReplicas != n-int32(part) || st.ReadyReplicas != n || st.Replicas != n {
+			return fmt.Errorf("status %+v", st)
+		}
+		revB = st.UpdateRevision
+		return checkRevisions(members(t.Context(), t, set), set.Name, int(n), func(k int) string {
+			if k < part {
+				return revA
+			}
+			return revB
+		})
+	})
+	return revB
 }
 
 // TestRolloutPauseResume: a paused set holds its rollout but still scales (new members at the current
@@ -192,7 +220,7 @@ func TestRolloutPauseResume(t *testing.T) {
 	set, revA := createRolledOut(t, set)
 	before := uids(members(t.Context(), t, set))
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s := startSampler(t, set, "PauseResume", replicas, maxUnavailable, maxSurge)
 	s.setCheck(func(o observation) error {
 		for _, m := range o.Members {
 			if m.Revision != revA || m.Deleting {
@@ -227,12 +255,12 @@ func TestRolloutPauseResume(t *testing.T) {
 		t.Errorf("member %s added while paused at revision %s, want the current revision %s", added.Name, added.Labels[vmv1alpha1.LabelRevision], revA)
 	}
 
-	s.setBounds(replicas+1-maxUnavailable, replicas+1+maxSurge)
+	s.setShape(replicas+1, maxUnavailable, maxSurge)
 	s.setCheck(nil)
 	changed = updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Paused = false })
 	s.markChange(changed.Generation)
 	done := waitRolledOut(t, set)
-	s.report("PauseResume", replicas+1, maxUnavailable, maxSurge)
+	s.report()
 	if meta.IsStatusConditionTrue(done.Status.Conditions, vmv1alpha1.SetPaused) {
 		t.Errorf("resumed: conditions %+v, want Paused False", done.Status.Conditions)
 	}
@@ -247,7 +275,7 @@ func TestRolloutBrokenThenFixed(t *testing.T) {
 	set.Spec.ProgressDeadlineSeconds = ptr.To[int32](5)
 	set, revA := createRolledOut(t, set)
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s := startSampler(t, set, "BrokenThenFixed", replicas, maxUnavailable, maxSurge)
 	s.setCheck(func(o observation) error {
 		if moved := o.Total - o.ByRevision[revA]; moved > maxUnavailable {
 			return fmt.Errorf("%d members left revision %s while the new template cannot become ready", moved, revA)
@@ -288,7 +316,7 @@ func TestRolloutBrokenThenFixed(t *testing.T) {
 	})
 	s.markChange(fixed.Generation)
 	done := waitRolledOut(t, set)
-	s.report("BrokenThenFixed", replicas, maxUnavailable, maxSurge)
+	s.report()
 	if c := meta.FindStatusCondition(done.Status.Conditions, vmv1alpha1.SetProgressing); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("after the fix: Progressing %+v, want True", c)
 	}
@@ -308,7 +336,7 @@ func TestRolloutRollback(t *testing.T) {
 	set, revA := createRolledOut(t, set)
 	templateA := set.Spec.Template
 
-	s := startSampler(t, set, replicas-maxUnavailable, replicas+maxSurge)
+	s := startSampler(t, set, "Rollback", replicas, maxUnavailable, maxSurge)
 	updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 4 })
 	if revB := waitRolledOut(t, set).Status.UpdateRevision; revB == revA {
 		t.Fatalf("update revision still %s after a template change", revA)
@@ -323,7 +351,7 @@ func TestRolloutRollback(t *testing.T) {
 	// The annotation does not change the generation; the template the controller puts back does.
 	s.markChange(annotated.Generation + 1)
 	done := waitRolledOut(t, set)
-	s.report("Rollback", replicas, maxUnavailable, maxSurge)
+	s.report()
 	if done.Status.UpdateRevision != revA {
 		t.Errorf("update revision %s after rollback, want %s", done.Status.UpdateRevision, revA)
 	}

@@ -119,7 +119,9 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 
 	// Progress is any change in what exists, runs the new template or is ready; the deadline counts from the
 	// last one.
-	settled := in.Pending == 0 && in.Rollout.Done && st.Replicas == want && st.UpdatedReplicas == want && st.ReadyReplicas == want
+	// Rollout.Done means every member from the partition up runs the update revision, so a canary held at
+	// its partition is settled too.
+	settled := in.Pending == 0 && in.Rollout.Done && st.Replicas == want && st.ReadyReplicas == want
 	moved := st.Replicas != prev.Replicas || st.UpdatedReplicas != prev.UpdatedReplicas ||
 		st.ReadyReplicas != prev.ReadyReplicas || st.AvailableReplicas != prev.AvailableReplicas || in.Pending > 0 ||
 		prev.ObservedGeneration != set.Generation
@@ -133,7 +135,11 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 	stalled := in.Now.Sub(st.LastProgressTime.Time)
 	switch {
 	case settled:
-		cond(vmv1alpha1.SetProgressing, true, ReasonReplicasReady, fmt.Sprintf("all %d members ready at revision %s", want, in.UpdateRevision))
+		msg := fmt.Sprintf("all %d members ready at revision %s", want, in.UpdateRevision)
+		if p := partition(set); p > 0 && st.UpdatedReplicas < want {
+			msg = fmt.Sprintf("all %d members ready; members from index %d at revision %s (partition)", want, p, in.UpdateRevision)
+		}
+		cond(vmv1alpha1.SetProgressing, true, ReasonReplicasReady, msg)
 	case set.Spec.Paused:
 		cond(vmv1alpha1.SetProgressing, true, ReasonPaused, fmt.Sprintf("paused: %d of %d members updated, %d ready", st.UpdatedReplicas, want, st.ReadyReplicas))
 	case stalled >= deadline:
