@@ -1,10 +1,13 @@
 package wukong
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/apply"
 )
 
 // recordTransitions emits events for the writes made to children and for changes of the Ready condition,
@@ -13,12 +16,24 @@ func (r *Reconciler) recordTransitions(before, after *vmv1alpha1.Wukong, obs *ob
 	if r.Recorder == nil {
 		return
 	}
+	// One event per kind of write and reconcile, listing every child: a thousand-member set then costs two
+	// events per member (created, running), not one per child. The VM, when among them, is the related
+	// object.
+	byVerb := map[apply.Result][]childWrite{}
 	for _, w := range obs.wrote {
-		// The child goes in as the related object, not only into the note: the events API folds events that
-		// share regarding, related, type, reason and action into one series and keeps a single note, so
-		// without it the creation of the Secret, the attachments, the disks and the VM would show as one.
-		verb := string(w.result)
-		r.Recorder.Eventf(after, w.obj, corev1.EventTypeNormal, verb, verb, "%s %s %s", verb, kindOf(w.obj), w.obj.GetName())
+		byVerb[w.result] = append(byVerb[w.result], w)
+	}
+	for _, verb := range []apply.Result{apply.Created, apply.Updated} {
+		writes := byVerb[verb]
+		if len(writes) == 0 {
+			continue
+		}
+		related := writes[len(writes)-1].obj
+		names := make([]string, 0, len(writes))
+		for _, w := range writes {
+			names = append(names, kindOf(w.obj)+" "+w.obj.GetName())
+		}
+		r.Recorder.Eventf(after, related, corev1.EventTypeNormal, string(verb), string(verb), "%s %s", verb, strings.Join(names, ", "))
 	}
 	old := meta.FindStatusCondition(before.Status.Conditions, vmv1alpha1.WukongReady)
 	now := meta.FindStatusCondition(after.Status.Conditions, vmv1alpha1.WukongReady)

@@ -636,7 +636,7 @@ func rolloutScenarios() []simScenario {
 			phases: []simPhase{update("v2")}},
 		{name: "percentages", title: "percentages: maxUnavailable 25% (rounds down to 2), maxSurge 25% (rounds up to 3)",
 			replicas: 10, strategy: rollingStrategy(intstr.FromString("25%"), intstr.FromString("25%")),
-			phases:   []simPhase{update("v2")}},
+			phases: []simPhase{update("v2")}},
 		{name: "recreate", title: "Recreate: every old member is gone before any new one is created", replicas: 4,
 			strategy: &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy},
 			phases:   []simPhase{update("v2")}},
