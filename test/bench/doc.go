@@ -5,13 +5,13 @@
 // created directly by 16 parallel workers with no client-side throttling.
 //
 // Run it with `make bench` (it is not part of `make test`: one run takes minutes on a small machine). Extra
-// manager flags go after -args, for example
+// manager flags, and a folder to keep the processes' logs in, go after -args, for example
 //
-//	make bench TESTARGS='-args -manager-flags=--kube-api-qps=-1'
+//	make bench TESTARGS='-args -manager-flags=--kube-api-qps=-1 -log-dir=/tmp/bench'
 //
 // It prints, per N, the time until every member exists and until the set reports every member Ready (each
-// also as a multiple of the floor), writes per member counted by the apiserver itself
-// (apiserver_request_total), the manager's peak resident memory, the CPU time each process used, and the
-// apiserver's request table by verb and resource. It reports; it does not assert the targets, because the
+// also as a multiple of the floor), when the members' own Ready conditions turned True, writes per member
+// counted by the apiserver itself (apiserver_request_total), the manager's peak resident memory, the CPU
+// time each process and the whole machine used, and the apiserver's request table by verb and resource. It reports; it does not assert the targets, because the
 // machine that runs it is noisy. It fails only when the set does not become Ready at all.
 package bench

@@ -49,7 +49,8 @@ type result struct {
 	settled  bool
 	// window is the time requests and cpu were measured over.
 	window time.Duration
-	// cpu is each process's CPU time over window.
+	// cpu is the CPU time over window of each process ("kube-apiserver", "etcd", "manager", "simulator") and
+	// of the whole machine ("machine").
 	cpu map[string]time.Duration
 	// peakRSS is the manager's peak resident memory over its whole life.
 	peakRSS      int64
@@ -95,9 +96,9 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) 
 func (r *result) print(w io.Writer) {
 	total := r.writes()
 	operator := r.operatorWrites()
-	fmt.Fprintf(w, "\nN=%d  floor(16 workers): %s  all created: %s (%.2fx)  all Ready: %s (%.2fx)  "+
+	fmt.Fprintf(w, "\nN=%d  floor(%d workers): %s  all created: %s (%.2fx)  all Ready: %s (%.2fx)  "+
 		"writes/member: total %.1f, operator %.1f, wukong+set %.1f  manager peak RSS: %d MiB\n",
-		r.n, seconds(r.floor.create), seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.floor.create),
+		r.n, floorWorkers, seconds(r.floor.create), seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.floor.create),
 		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.peakRSS>>20)
 	other := total - operator - r.writes(simResources...)
 	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, revisions %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
@@ -113,6 +114,8 @@ func (r *result) print(w io.Writer) {
 			cpu = append(cpu, fmt.Sprintf("%s %s", name, seconds(d)))
 		}
 	}
+	// The apiserver's CPU per write also pays for the reads, watches and dry runs around the writes: it is
+	// what one write costs in this workload, to set against the floor's cost of a bare create.
 	fmt.Fprintf(w, "  CPU over %s: %s; whole machine %s of %d cores (%.0f%% busy); apiserver CPU %.1f ms per write\n",
 		seconds(r.window), strings.Join(cpu, ", "), seconds(r.cpu["machine"]), runtime.NumCPU(),
 		100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())), 1000*r.cpu["kube-apiserver"].Seconds()/total)
