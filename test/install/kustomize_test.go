@@ -43,7 +43,7 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 	t.Helper()
 	var found []*unstructured.Unstructured
 	for _, o := range objs {
-		if o.GetKind() == kind && o.GetName() == name {
+		if o.GetKind() == kind && (name == "" || o.GetName() == name) {
 			found = append(found, o)
 		}
 	}
@@ -117,14 +117,18 @@ func TestDefaultRenders(t *testing.T) {
 	}
 }
 
-// TestPrometheusRenders only builds config/prometheus: the test apiserver has no ServiceMonitor CRD, which
-// is why config/default leaves it out.
+// TestPrometheusRenders only builds config/prometheus: the test apiserver has no ServiceMonitor or
+// PrometheusRule CRD, which is why config/default leaves them out. (test/alerts checks the rules themselves.)
 func TestPrometheusRenders(t *testing.T) {
 	objs := build(t, "prometheus")
-	if len(objs) != 1 {
-		t.Fatalf("config/prometheus renders %d objects, want one ServiceMonitor", len(objs))
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o.GetKind()]++
 	}
-	m := objs[0]
+	if len(objs) != 2 || kinds["ServiceMonitor"] != 1 || kinds["PrometheusRule"] != 1 {
+		t.Fatalf("config/prometheus renders %v, want one ServiceMonitor and one PrometheusRule", kinds)
+	}
+	m := find(t, objs, "ServiceMonitor", "")
 	if m.GetAPIVersion() != "monitoring.coreos.com/v1" || m.GetKind() != "ServiceMonitor" {
 		t.Fatalf("config/prometheus renders %s %s, want a monitoring.coreos.com/v1 ServiceMonitor", m.GetAPIVersion(), m.GetKind())
 	}
