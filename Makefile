@@ -50,8 +50,12 @@ verify-generated: manifests generate ## Fail when generated files (CRDs, RBAC, d
 controlplane: ## Build (once, then cached) kube-apiserver, etcd, kube-controller-manager and kubectl.
 	@hack/controlplane.sh >/dev/null
 
+.PHONY: promtool
+promtool: ## Build (once, then cached) Prometheus's promtool for the alert rule tests.
+	@hack/promtool.sh >/dev/null
+
 .PHONY: test
-test: verify-generated lint controlplane ## Run every test against a real kube-apiserver and etcd.
+test: verify-generated lint controlplane promtool ## Run every test against a real kube-apiserver and etcd.
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go test ./... -count=1 -timeout 40m $(TESTARGS)
 
 .PHONY: bench
