@@ -6,7 +6,7 @@ CONTROLLER_GEN := go tool -modfile=hack/tools/go.mod controller-gen
 BIN := bin
 # Files controller-gen writes; the test run fails when they differ from what is committed.
 GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go test/crds/bases docs/api.md \
-	charts/wukong-operator/crds charts/wukong-operator/files/role.yaml
+	charts/wukong-operator/crds charts/wukong-operator/files/role.yaml internal/crdschema
 ARGS ?=
 
 .PHONY: all
@@ -19,6 +19,7 @@ manifests: ## Generate CRDs and RBAC from the API types and kubebuilder markers.
 	$(CONTROLLER_GEN) rbac:roleName=wukong-manager crd:generateEmbeddedObjectMeta=true webhook paths="./api/..." paths="./internal/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	rm -f charts/wukong-operator/crds/*.yaml && cp config/crd/bases/*.yaml charts/wukong-operator/crds/
+	cp config/crd/bases/vm.novasphere.dev_wukongs.yaml config/crd/bases/vm.novasphere.dev_wukongsets.yaml internal/crdschema/
 	cp config/rbac/role.yaml charts/wukong-operator/files/role.yaml
 	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths="./test/crds/..." output:crd:artifacts:config=test/crds/bases
 	go run ./hack/crddedup test/crds/bases/*.yaml

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -186,19 +187,19 @@ func parseTemplate(raw []byte) (vmv1alpha1.WukongTemplateSpec, error) {
 			return vmv1alpha1.WukongTemplateSpec{}, errors.New("spec: required (a template is metadata {labels, annotations} and spec; a whole WukongSet or Wukong needs its kind)")
 		}
 		var t vmv1alpha1.WukongTemplateSpec
-		if err := yaml.UnmarshalStrict(raw, &t); err != nil {
+		if err := decodeStrict(raw, &t); err != nil {
 			return t, err
 		}
 		return t, nil
 	case "WukongSet":
 		var set vmv1alpha1.WukongSet
-		if err := yaml.UnmarshalStrict(raw, &set); err != nil {
+		if err := decodeStrict(raw, &set); err != nil {
 			return vmv1alpha1.WukongTemplateSpec{}, err
 		}
 		return set.Spec.Template, nil
 	case "Wukong":
 		var w vmv1alpha1.Wukong
-		if err := yaml.UnmarshalStrict(raw, &w); err != nil {
+		if err := decodeStrict(raw, &w); err != nil {
 			return vmv1alpha1.WukongTemplateSpec{}, err
 		}
 		return vmv1alpha1.WukongTemplateSpec{
@@ -208,6 +209,20 @@ func parseTemplate(raw []byte) (vmv1alpha1.WukongTemplateSpec, error) {
 	default:
 		return vmv1alpha1.WukongTemplateSpec{}, fmt.Errorf("kind %q: want a template (no kind), a WukongSet or a Wukong", kind)
 	}
+}
+
+// decodeStrict decodes YAML into v as the apiserver's strict field validation does: an unknown or
+// duplicate field is an error that gives its full path, such as unknown field "spec.cpus".
+func decodeStrict(raw []byte, v any) error {
+	data, err := yaml.YAMLToJSONStrict(raw)
+	if err != nil {
+		return err
+	}
+	strict, err := sigsjson.UnmarshalStrict(data, v)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
 
 func templateStrings(m map[string]string) map[string]vmv1alpha1.TemplateString {
@@ -418,9 +433,11 @@ func (r *vmRunner) run(ctx context.Context, engine *template.Engine, tmpl vmv1al
 	return r.follow(ctx)
 }
 
-// apply creates or updates the Wukong with server-side apply. It waits for a Wukong of the same name that is
-// being deleted (one owned by an earlier pod of the same name, which garbage collection is removing) and
-// refuses to take over one that a controller, such as a WukongSet, manages.
+// apply creates or updates the Wukong with server-side apply. A Wukong of the same name that an earlier pod
+// of the same name owned (the pod was deleted and the StatefulSet made a new one) is deleted and created
+// afresh: garbage collection would delete it anyway, and doing it here keeps the outcome from depending on
+// whether the collector or this command gets there first. It refuses to take over a Wukong that a
+// controller, such as a WukongSet, manages.
 func (r *vmRunner) apply(ctx context.Context, w *vmv1alpha1.Wukong) error {
 	key := client.ObjectKeyFromObject(w)
 	for waited := false; ; waited = true {
@@ -433,18 +450,25 @@ func (r *vmRunner) apply(ctx context.Context, w *vmv1alpha1.Wukong) error {
 			return fmt.Errorf("get Wukong %s: %w", key, err)
 		}
 		if ref := metav1.GetControllerOf(&existing); ref != nil {
-			return fmt.Errorf("Wukong %s exists and is controlled by %s %s; create-vm does not take it over", key, ref.Kind, ref.Name)
+			return fmt.Errorf("the Wukong %s exists and is controlled by %s %s; create-vm does not take it over", key, ref.Kind, ref.Name)
 		}
 		if existing.DeletionTimestamp == nil {
-			break
+			stale := staleOwner(&existing, w)
+			if stale == nil {
+				break
+			}
+			r.printf("deleting the Wukong left by an earlier Pod %s (uid %s)", stale.Name, stale.UID)
+			uid := existing.UID
+			if err := r.c.Delete(ctx, &existing, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				return fmt.Errorf("delete Wukong %s left by an earlier pod: %w", key, err)
+			}
+			continue
 		}
 		if !waited {
 			r.printf("waiting for the previous Wukong of this name to be deleted")
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, time.Second) {
 			return ctx.Err()
-		case <-time.After(time.Second):
 		}
 	}
 	obj, err := crdschema.ToMap(w)
@@ -466,6 +490,20 @@ func (r *vmRunner) apply(ctx context.Context, w *vmv1alpha1.Wukong) error {
 		owner = "owned by Pod " + w.OwnerReferences[0].Name
 	}
 	r.printf("applied (generation %d, %s)", u.GetGeneration(), owner)
+	return nil
+}
+
+// staleOwner returns the owner reference of existing to an earlier pod of the owner pod's name, if any.
+func staleOwner(existing, desired *vmv1alpha1.Wukong) *metav1.OwnerReference {
+	if len(desired.OwnerReferences) == 0 {
+		return nil
+	}
+	pod := desired.OwnerReferences[0]
+	for i, ref := range existing.OwnerReferences {
+		if ref.APIVersion == pod.APIVersion && ref.Kind == pod.Kind && ref.Name == pod.Name && ref.UID != pod.UID {
+			return &existing.OwnerReferences[i]
+		}
+	}
 	return nil
 }
 
@@ -586,14 +624,16 @@ func (r *vmRunner) delete() error {
 // readiness is the Wukong's Ready condition, counted only once the controller has seen the current spec, and
 // a one-line summary of phase, readiness, IP and node.
 func readiness(w *vmv1alpha1.Wukong) (bool, string) {
-	phase := string(w.Status.Phase)
-	if phase == "" {
-		phase = "Unknown"
-	}
 	cond := meta.FindStatusCondition(w.Status.Conditions, vmv1alpha1.WukongReady)
 	ready := cond != nil && cond.Status == metav1.ConditionTrue && cond.ObservedGeneration >= w.Generation
+	if w.DeletionTimestamp != nil {
+		return false, "not ready: being deleted"
+	}
+	if w.Status.Phase == "" && cond == nil {
+		return false, "not ready: waiting for the operator to report its status"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "phase %s", phase)
+	fmt.Fprintf(&b, "phase %s", w.Status.Phase)
 	switch {
 	case ready:
 		b.WriteString(", ready")

@@ -184,7 +184,7 @@ func decodeSets(raw []byte, namespace string) ([]*vmv1alpha1.WukongSet, error) {
 			return nil, fmt.Errorf("document %d: kind %q: render takes WukongSets", doc, kind)
 		}
 		var set vmv1alpha1.WukongSet
-		if err := yaml.UnmarshalStrict(chunk, &set); err != nil {
+		if err := decodeStrict(chunk, &set); err != nil {
 			return nil, fmt.Errorf("document %d: %w", doc, err)
 		}
 		if set.Namespace == "" {

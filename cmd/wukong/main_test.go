@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/novasphere/wukong/test/harness"
+)
+
+// h is the control plane with the operator and the KubeVirt simulator, shared by every test: the operator
+// and simulator make a created Wukong Ready, which create-vm's /readyz follows. Tests isolate themselves in
+// namespaces of their own.
+var h *harness.Harness
+
+// bin is the wukong binary built from this package; the commands are tested as the processes a pod runs.
+var bin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "wukong-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin = filepath.Join(dir, "wukong")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the wukong binary:", err)
+		return 1
+	}
+	h, err = harness.Start(harness.DefaultOptions())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start harness:", err)
+		return 1
+	}
+	defer func() {
+		if err := h.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop harness:", err)
+		}
+	}()
+	return m.Run()
+}
+
+// Timeouts are generous because the machine is small and shared; a passing test normally needs a fraction.
+const (
+	timeout = 60 * time.Second
+	poll    = 25 * time.Millisecond
+)
+
+// eventually polls cond until it returns nil, failing the test with cond's last error after timeout.
+func eventually(t *testing.T, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still not true after %v: %v", timeout, err)
+		}
+		time.Sleep(poll)
+	}
+}
+
+func namespace(t *testing.T, prefix string) string {
+	t.Helper()
+	ns, err := h.Namespace(t.Context(), prefix)
+	if err != nil {
+		t.Fatalf("create namespace: %v", err)
+	}
+	return ns
+}
+
+// exists reports whether obj's kind has an object of that name; any error but NotFound fails the test.
+func exists(t *testing.T, ns, name string, obj client.Object) bool {
+	t.Helper()
+	err := h.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("get %T %s: %v", obj, name, err)
+	}
+	return true
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is a running wukong command.
+type process struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	err            error
+}
+
+// start runs the binary with args and env (on top of this process's environment without the variables
+// create-vm reads, so the test's own environment cannot leak in). The process is killed when the test ends.
+func start(t *testing.T, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "KUBECONFIG", "POD_NAME", "POD_NAMESPACE":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", strings.Join(args, " "), err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() || testing.Verbose() {
+			t.Logf("%s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), p.stdout, p.stderr)
+		}
+	})
+	return p
+}
+
+// wait waits for the process to end and returns its exit code.
+func (p *process) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %v", strings.Join(p.cmd.Args, " "), timeout)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// signal sends sig and returns the exit code.
+func (p *process) signal(t *testing.T, sig syscall.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+	return p.wait(t)
+}
+
+// run runs the binary to completion and returns its exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	p := start(t, nil, args...)
+	code = p.wait(t)
+	return code, p.stdout.String(), p.stderr.String()
+}
