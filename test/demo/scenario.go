@@ -25,9 +25,9 @@ const (
 	namespace  = "default"
 	// scaleTo is the replica count of the scaling step.
 	scaleTo = 8
-	// rolloutStall is how long the rollout may make no progress before the demo concludes that rolling
-	// updates are not implemented and moves on instead of hanging.
-	rolloutStall = 20 * time.Second
+	// rolloutStall is how long the rollout may make no progress before the demo reports it stuck and moves
+	// on instead of hanging.
+	rolloutStall = 60 * time.Second
 	// pollInterval paces the status reads; the client is direct and unthrottled, the apiserver local.
 	pollInterval = 200 * time.Millisecond
 )
@@ -115,7 +115,8 @@ func (s *scenario) waitScaled(ctx context.Context, key client.ObjectKey) error {
 }
 
 // waitRolledOut prints progress until every member runs the new template and is ready. It reports false,
-// without error, when the rollout makes no progress for rolloutStall: rolling updates are not implemented.
+// without error, when the rollout makes no progress for rolloutStall (the set's Progressing condition says
+// why).
 func (s *scenario) waitRolledOut(ctx context.Context, key client.ObjectKey) (bool, error) {
 	last, lastUpdated, progressed := "", int32(-1), time.Now()
 	for {
@@ -136,8 +137,8 @@ func (s *scenario) waitRolledOut(ctx context.Context, key client.ObjectKey) (boo
 			lastUpdated, progressed = p.updated, time.Now()
 		}
 		if time.Since(progressed) >= rolloutStall {
-			s.step("Rolling updates are not implemented yet: %d/%d members of %s run the new template after %s "+
-				"without progress; not waiting further.", p.updated, p.want, key.Name, rolloutStall)
+			s.step("The rollout of %s made no progress for %s (%d/%d members updated); see its Progressing "+
+				"condition. Not waiting further.", key.Name, rolloutStall, p.updated, p.want)
 			return false, nil
 		}
 		if err := sleep(ctx, fmt.Sprintf("the rollout of %s", key.Name)); err != nil {

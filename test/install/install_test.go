@@ -1,11 +1,9 @@
 package install
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -324,7 +322,9 @@ func checkRBACObjects(ctx context.Context, t *testing.T, c client.Client) {
 // checkUserRoles runs kube-controller-manager's ClusterRole aggregation, as a cluster does, and checks that
 // users with the built-in edit and view roles get the matching access to Wukongs and WukongSets.
 func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c client.Client) {
-	stop, err := startRoleAggregation(env)
+	// kube-controller-manager's ClusterRole aggregation folds the aggregate-to-edit/view roles into the
+	// built-in ones.
+	stop, err := env.StartControllers("clusterrole-aggregation-controller")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,38 +379,6 @@ func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c clien
 			t.Errorf("%s may %s: %v, want %v", tc.name, tc.a, got, tc.want)
 		}
 	}
-}
-
-// startRoleAggregation runs the built kube-controller-manager with only its ClusterRole aggregation
-// controller, which folds the aggregate-to-edit/view roles into the built-in ones.
-func startRoleAggregation(env *testenv.Env) (stop func(), err error) {
-	var logs bytes.Buffer
-	cmd := exec.Command(filepath.Join(env.Assets, "kube-controller-manager"),
-		"--kubeconfig="+env.Kubeconfig,
-		"--controllers=clusterrole-aggregation-controller",
-		"--leader-elect=false",
-		"--secure-port=0",
-	)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start kube-controller-manager: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil, fmt.Errorf("kube-controller-manager exited at once: %s", logs.String())
-	case <-time.After(500 * time.Millisecond):
-	}
-	return func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}, nil
 }
 
 // access is one request to authorize: a resource (in a namespace, or cluster-wide when ns is empty) or a
