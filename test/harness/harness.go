@@ -19,14 +19,18 @@ import (
 // Harness is a control plane with the manager and the simulator running.
 type Harness struct {
 	*testenv.Env
-	stop context.CancelFunc
-	done chan error
+	stop    context.CancelFunc
+	done    chan error
+	stopKCM func()
 }
 
 // Options tune the manager and the simulator.
 type Options struct {
 	Manager manager.Options
 	Sim     sim.Options
+	// Controllers are kube-controller-manager controllers to run as well, such as garbagecollector (which
+	// member deletion in the foreground needs, as on a real cluster).
+	Controllers []string
 }
 
 // DefaultOptions are fast settings for tests: short simulated imports and boots, no metrics server.
@@ -52,7 +56,14 @@ func Start(o Options) (*Harness, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Harness{Env: env, stop: cancel, done: make(chan error, 2)}
+	h := &Harness{Env: env, stop: cancel, done: make(chan error, 2), stopKCM: func() {}}
+	if len(o.Controllers) > 0 {
+		if h.stopKCM, err = env.StartControllers(o.Controllers...); err != nil {
+			cancel()
+			_ = env.Stop()
+			return nil, err
+		}
+	}
 	go func() { h.done <- mgr.Start(ctx) }()
 	go func() { h.done <- sim.Run(ctx, env.Config, o.Sim) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
@@ -66,6 +77,7 @@ func Start(o Options) (*Harness, error) {
 
 // Stop ends the manager, the simulator and the control plane.
 func (h *Harness) Stop() error {
+	h.stopKCM()
 	h.stop()
 	for range 2 {
 		select {
