@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/novasphere/wukong/test/harness"
+	"github.com/novasphere/wukong/test/testenv"
 )
 
 // h is the control plane with the operator and the KubeVirt simulator, shared by every test: the operator
@@ -61,25 +62,12 @@ func runTests(m *testing.M) int {
 }
 
 // Timeouts are generous because the machine is small and shared; a passing test normally needs a fraction.
-const (
-	timeout = 60 * time.Second
-	poll    = 25 * time.Millisecond
-)
+const timeout = 60 * time.Second
 
-// eventually polls cond until it returns nil, failing the test with cond's last error after timeout.
+// eventually waits up to the package's timeout with testenv.Eventually.
 func eventually(t *testing.T, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not true after %v: %v", timeout, err)
-		}
-		time.Sleep(poll)
-	}
+	testenv.Eventually(t, timeout, cond)
 }
 
 func namespace(t *testing.T, prefix string) string {

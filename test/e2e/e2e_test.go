@@ -69,19 +69,10 @@ func start(t *testing.T, logs string, bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// eventually is testenv.Eventually.
 func eventually(t *testing.T, timeout time.Duration, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, check)
 }
 
 func get(url string) (int, string, error) {

@@ -21,6 +21,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/test/harness"
+	"github.com/novasphere/wukong/test/testenv"
 )
 
 // h is the control plane, operator and simulator every test shares. Starting a kube-apiserver costs seconds,
@@ -42,29 +43,13 @@ func TestMain(m *testing.M) {
 }
 
 // Timeouts are generous because the machine is small and shared; a passing test normally needs a fraction.
-const (
-	// timeout bounds waiting for the operator and the simulator to reach a state.
-	timeout = 60 * time.Second
-	// poll is how often a waited-for state is checked; short, so a test finishes soon after its state holds.
-	poll = 25 * time.Millisecond
-)
+// timeout bounds waiting for the operator and the simulator to reach a state.
+const timeout = 60 * time.Second
 
-// eventually polls cond until it returns nil or timeout passes, then fails with cond's last error. Tests
-// wait for state this way instead of sleeping: a sleep is either too short on a loaded machine or wastes
-// time on an idle one.
+// eventually is testenv.Eventually, named for brevity in this package's many waits.
 func eventually(t *testing.T, timeout time.Duration, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not true after %v: %v", timeout, err)
-		}
-		time.Sleep(poll)
-	}
+	testenv.Eventually(t, timeout, cond)
 }
 
 // namespace creates a fresh namespace for one test, so tests may run in parallel without seeing each

@@ -38,21 +38,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// eventually polls check until it returns nil or the timeout passes; the last error fails the test. The
-// machine is shared, so timeouts are generous; a passing run returns as soon as the state is reached.
+// eventually is testenv.Eventually, named for brevity in this package's many waits.
 func eventually(t *testing.T, timeout time.Duration, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not reached within %s: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, check)
 }
 
 // sample reads a WukongSet from config/samples, so the tests apply the examples users read.
