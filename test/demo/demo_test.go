@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +18,6 @@ import (
 	"github.com/novasphere/wukong/test/testenv"
 )
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestDemoAsProcess builds the demo, runs it as `make demo ARGS="--keep --no-samples --kubeconfig-out …"`
 // would, drives the control plane it started through the kubeconfig it wrote, and stops it with SIGINT.
 func TestDemoAsProcess(t *testing.T) {
@@ -49,7 +29,7 @@ func TestDemoAsProcess(t *testing.T) {
 	}
 
 	kubeconfig := filepath.Join(tmp, "kc")
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	cmd := exec.Command(bin, "--keep", "--no-samples", "--kubeconfig-out", kubeconfig)
 	cmd.Env = os.Environ() // KUBEBUILDER_ASSETS, as make test sets it
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,36 +1,18 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+
+	"github.com/novasphere/wukong/test/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The kubevirt-sim command, built and run as a process with a kubeconfig, announces itself as a simulator
 // and imports a DataVolume.
@@ -47,7 +29,7 @@ func TestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	cmd := exec.Command(bin, "--kubeconfig", env.Kubeconfig, "--import-duration", "200ms", "--boot-duration", "0",
 		"--nodes", "n1,n2", "--workers", "16")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
