@@ -4,12 +4,9 @@ import (
 	"context"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -18,6 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/novasphere/wukong/test/authz"
 )
 
 func TestOperatorLint(t *testing.T) {
@@ -249,7 +248,7 @@ func checkOperatorObjects(t *testing.T, tc operatorCase, rel *release) {
 func installOperator(t *testing.T, tc operatorCase, rel *release) {
 	e := startEnv(t)
 	ctx := t.Context()
-	warned := &warnings{}
+	warned := &authz.Warnings{}
 	cfg := rest.CopyConfig(e.Config)
 	cfg.WarningHandlerWithContext = warned
 	c, err := client.New(cfg, client.Options{Scheme: e.Scheme})
@@ -273,7 +272,7 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 	if !reflect.DeepEqual(skipped, wantSkipped) {
 		t.Errorf("skipped %v, want %v", skipped, wantSkipped)
 	}
-	if w := warned.take(); len(w) > 0 {
+	if w := warned.Take(); len(w) > 0 {
 		t.Errorf("installing drew warnings: %q", w)
 	}
 	applied := withoutKind(rel.objects, "ServiceMonitor")
@@ -319,52 +318,52 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 	t.Run("rbac objects", func(t *testing.T) { checkOperatorRBAC(ctx, t, c, tc) })
 
 	t.Run("manager permissions", func(t *testing.T) {
-		sa := serviceAccountUser(tc.namespace, tc.fullname)
-		allowed := []access{
-			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongs"},
-			{ns: "team-a", verb: "delete", group: "vm.novasphere.dev", resource: "wukongs"},
-			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongs", sub: "status"},
-			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongsets", sub: "status"},
-			{ns: "team-a", verb: "update", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{verb: "watch", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{ns: "team-a", verb: "create", group: "kubevirt.io", resource: "virtualmachines"},
-			{verb: "watch", group: "kubevirt.io", resource: "virtualmachineinstances"},
-			{ns: "team-a", verb: "create", group: "cdi.kubevirt.io", resource: "datavolumes"},
-			{ns: "team-a", verb: "create", group: "k8s.cni.cncf.io", resource: "network-attachment-definitions"},
-			{ns: "team-a", verb: "create", resource: "secrets"},
-			{ns: "team-a", verb: "create", group: "events.k8s.io", resource: "events"},
-			{ns: tc.namespace, verb: "create", group: "coordination.k8s.io", resource: "leases"},
-			{ns: tc.namespace, verb: "update", group: "coordination.k8s.io", resource: "leases"},
-			{ns: tc.namespace, verb: "create", resource: "events"},
-			{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews"},
-			{verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews"},
+		sa := authz.ServiceAccount(tc.namespace, tc.fullname)
+		allowed := []authz.Access{
+			{NS: "team-a", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "delete", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "patch", Group: "vm.novasphere.dev", Resource: "wukongs", Sub: "status"},
+			{NS: "team-a", Verb: "patch", Group: "vm.novasphere.dev", Resource: "wukongsets", Sub: "status"},
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{Verb: "watch", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{NS: "team-a", Verb: "create", Group: "kubevirt.io", Resource: "virtualmachines"},
+			{Verb: "watch", Group: "kubevirt.io", Resource: "virtualmachineinstances"},
+			{NS: "team-a", Verb: "create", Group: "cdi.kubevirt.io", Resource: "datavolumes"},
+			{NS: "team-a", Verb: "create", Group: "k8s.cni.cncf.io", Resource: "network-attachment-definitions"},
+			{NS: "team-a", Verb: "create", Resource: "secrets"},
+			{NS: "team-a", Verb: "create", Group: "events.k8s.io", Resource: "events"},
+			{NS: tc.namespace, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: tc.namespace, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: tc.namespace, Verb: "create", Resource: "events"},
+			{Verb: "create", Group: "authentication.k8s.io", Resource: "tokenreviews"},
+			{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"},
 		}
-		denied := []access{
-			{verb: "delete", resource: "nodes"},
-			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-			{ns: "team-a", verb: "create", resource: "pods"},
-			{ns: "team-a", verb: "create", group: "coordination.k8s.io", resource: "leases"},
-			{ns: "team-a", verb: "create", resource: "events"},
-			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{ns: "team-a", verb: "create", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
-			{verb: "get", path: "/metrics"},
+		denied := []authz.Access{
+			{Verb: "delete", Resource: "nodes"},
+			{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"},
+			{NS: "team-a", Verb: "create", Resource: "pods"},
+			{NS: "team-a", Verb: "create", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: "team-a", Verb: "create", Resource: "events"},
+			{NS: "team-a", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+			{Verb: "get", Path: "/metrics"},
 		}
 		for _, a := range allowed {
-			if !canSoon(ctx, t, c, sa, a) {
+			if !authz.CanSoon(ctx, t, c, sa, a) {
 				t.Errorf("the manager may not %s", a)
 			}
 		}
 		for _, a := range denied {
-			if can(ctx, t, c, sa, a) {
+			if authz.Can(ctx, t, c, sa, a) {
 				t.Errorf("the manager may %s; it must not", a)
 			}
 		}
 	})
 
 	t.Run("metrics reader", func(t *testing.T) {
-		scraper := serviceAccountUser("monitoring", "prometheus-"+tc.namespace)
-		get := access{verb: "get", path: "/metrics"}
-		if can(ctx, t, c, scraper, get) {
+		scraper := authz.ServiceAccount("monitoring", "prometheus-"+tc.namespace)
+		get := authz.Access{Verb: "get", Path: "/metrics"}
+		if authz.Can(ctx, t, c, scraper, get) {
 			t.Fatal("an unbound scraper may get /metrics")
 		}
 		if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
@@ -374,7 +373,7 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if !canSoon(ctx, t, c, scraper, get) {
+		if !authz.CanSoon(ctx, t, c, scraper, get) {
 			t.Errorf("a scraper bound to %s-metrics-reader may not get /metrics", tc.fullname)
 		}
 	})
@@ -470,88 +469,4 @@ func checkOperatorRBAC(ctx context.Context, t *testing.T, c client.Client, tc op
 	} else if rb.RoleRef.Kind != "Role" || rb.RoleRef.Name != name || !reflect.DeepEqual(rb.Subjects, subject) {
 		t.Errorf("RoleBinding %s binds %s %s to %+v", name, rb.RoleRef.Kind, rb.RoleRef.Name, rb.Subjects)
 	}
-}
-
-// warnings collects the apiserver's warning headers, such as PodSecurity's.
-type warnings struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.list = append(w.list, text)
-}
-
-func (w *warnings) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := w.list
-	w.list = nil
-	return out
-}
-
-// access is one request to authorize: a resource (in a namespace, or cluster-wide when ns is empty) or a
-// non-resource path.
-type access struct {
-	ns, verb, group, resource, sub, path string
-}
-
-func (a access) String() string {
-	if a.path != "" {
-		return a.verb + " " + a.path
-	}
-	r := a.resource
-	if a.group != "" {
-		r += "." + a.group
-	}
-	if a.sub != "" {
-		r += "/" + a.sub
-	}
-	if a.ns == "" {
-		return a.verb + " " + r + " cluster-wide"
-	}
-	return a.verb + " " + r + " in " + a.ns
-}
-
-func serviceAccountUser(namespace, name string) authorizationv1.SubjectAccessReviewSpec {
-	return authorizationv1.SubjectAccessReviewSpec{
-		User:   "system:serviceaccount:" + namespace + ":" + name,
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
-	}
-}
-
-// canSoon is can for an access that a binding just applied grants: the RBAC authorizer learns of new roles
-// and bindings through its informers, so it is asked again for up to 10 seconds.
-func canSoon(ctx context.Context, t *testing.T, c client.Client, who authorizationv1.SubjectAccessReviewSpec, a access) bool {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !can(ctx, t, c, who, a) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return true
-}
-
-// can asks the apiserver's authorizer (RBAC, envtest's default mode) whether who may do a.
-func can(ctx context.Context, t *testing.T, c client.Client, who authorizationv1.SubjectAccessReviewSpec, a access) bool {
-	t.Helper()
-	sar := &authorizationv1.SubjectAccessReview{Spec: who}
-	if a.path != "" {
-		sar.Spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Verb: a.verb, Path: a.path}
-	} else {
-		sar.Spec.ResourceAttributes = &authorizationv1.ResourceAttributes{
-			Namespace: a.ns, Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.sub,
-		}
-	}
-	if err := c.Create(ctx, sar); err != nil {
-		t.Fatalf("SubjectAccessReview %s for %s: %v", a, who.User, err)
-	}
-	if sar.Status.EvaluationError != "" {
-		t.Fatalf("SubjectAccessReview %s for %s: %s", a, who.User, sar.Status.EvaluationError)
-	}
-	return sar.Status.Allowed
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/novasphere/wukong/test/authz"
 	"github.com/novasphere/wukong/test/testenv"
 )
 
@@ -30,26 +30,6 @@ const (
 	ns      = "wukong-system"
 	manager = "wukong-manager" // the ServiceAccount and the ClusterRole
 )
-
-// warnings collects the apiserver's warning headers, such as PodSecurity's.
-type warnings struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.list = append(w.list, text)
-}
-
-func (w *warnings) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := w.list
-	w.list = nil
-	return out
-}
 
 func apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, opts ...client.ApplyOption) error {
 	for _, o := range objs {
@@ -69,7 +49,7 @@ func TestInstall(t *testing.T) {
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx := t.Context()
 
-	warned := &warnings{}
+	warned := &authz.Warnings{}
 	cfg := rest.CopyConfig(env.Config)
 	cfg.WarningHandlerWithContext = warned
 	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
@@ -86,7 +66,7 @@ func TestInstall(t *testing.T) {
 	}
 	// The namespace warns about workloads that break the restricted Pod Security Standard; the manager's
 	// Deployment must not.
-	if w := warned.take(); len(w) > 0 {
+	if w := warned.Take(); len(w) > 0 {
 		t.Errorf("applying config/default drew warnings: %q", w)
 	}
 
@@ -131,51 +111,51 @@ func TestInstall(t *testing.T) {
 	t.Run("rbac objects", func(t *testing.T) { checkRBACObjects(ctx, t, c) })
 
 	t.Run("manager permissions", func(t *testing.T) {
-		sa := serviceAccountUser(ns, manager)
-		allowed := []access{
-			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongs"},
-			{ns: "team-a", verb: "delete", group: "vm.novasphere.dev", resource: "wukongs"},
-			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongs", sub: "status"},
-			{ns: "team-a", verb: "patch", group: "vm.novasphere.dev", resource: "wukongsets", sub: "status"},
-			{ns: "team-a", verb: "update", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{verb: "watch", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{verb: "list", group: "vm.novasphere.dev", resource: "wukongs"},
-			{ns: "team-a", verb: "create", group: "kubevirt.io", resource: "virtualmachines"},
-			{ns: "team-a", verb: "patch", group: "kubevirt.io", resource: "virtualmachines"},
-			{verb: "watch", group: "kubevirt.io", resource: "virtualmachineinstances"},
-			{ns: "team-a", verb: "create", group: "cdi.kubevirt.io", resource: "datavolumes"},
-			{ns: "team-a", verb: "create", group: "k8s.cni.cncf.io", resource: "network-attachment-definitions"},
-			{ns: "team-a", verb: "create", resource: "secrets"},
-			{verb: "watch", resource: "secrets"},
-			{ns: "team-a", verb: "create", group: "events.k8s.io", resource: "events"},
+		sa := authz.ServiceAccount(ns, manager)
+		allowed := []authz.Access{
+			{NS: "team-a", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "delete", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "patch", Group: "vm.novasphere.dev", Resource: "wukongs", Sub: "status"},
+			{NS: "team-a", Verb: "patch", Group: "vm.novasphere.dev", Resource: "wukongsets", Sub: "status"},
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{Verb: "watch", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{Verb: "list", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "create", Group: "kubevirt.io", Resource: "virtualmachines"},
+			{NS: "team-a", Verb: "patch", Group: "kubevirt.io", Resource: "virtualmachines"},
+			{Verb: "watch", Group: "kubevirt.io", Resource: "virtualmachineinstances"},
+			{NS: "team-a", Verb: "create", Group: "cdi.kubevirt.io", Resource: "datavolumes"},
+			{NS: "team-a", Verb: "create", Group: "k8s.cni.cncf.io", Resource: "network-attachment-definitions"},
+			{NS: "team-a", Verb: "create", Resource: "secrets"},
+			{Verb: "watch", Resource: "secrets"},
+			{NS: "team-a", Verb: "create", Group: "events.k8s.io", Resource: "events"},
 			// Leader election, in its own namespace.
-			{ns: ns, verb: "create", group: "coordination.k8s.io", resource: "leases"},
-			{ns: ns, verb: "update", group: "coordination.k8s.io", resource: "leases"},
-			{ns: ns, verb: "create", resource: "events"},
+			{NS: ns, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: ns, Verb: "create", Resource: "events"},
 			// The metrics endpoint's authentication and authorization of scrapers.
-			{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews"},
-			{verb: "create", group: "authorization.k8s.io", resource: "subjectaccessreviews"},
+			{Verb: "create", Group: "authentication.k8s.io", Resource: "tokenreviews"},
+			{Verb: "create", Group: "authorization.k8s.io", Resource: "subjectaccessreviews"},
 		}
-		denied := []access{
-			{verb: "delete", resource: "nodes"},
-			{verb: "delete", resource: "namespaces"},
-			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
-			{ns: "team-a", verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings"},
-			{ns: "team-a", verb: "create", resource: "pods"},
-			{ns: "team-a", verb: "create", group: "coordination.k8s.io", resource: "leases"},
-			{ns: "team-a", verb: "create", resource: "events"},
-			{ns: "team-a", verb: "create", group: "vm.novasphere.dev", resource: "wukongsets"},
-			{ns: "team-a", verb: "update", group: "kubevirt.io", resource: "virtualmachineinstances"},
-			{ns: "team-a", verb: "create", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
-			{verb: "get", path: "/metrics"},
+		denied := []authz.Access{
+			{Verb: "delete", Resource: "nodes"},
+			{Verb: "delete", Resource: "namespaces"},
+			{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"},
+			{NS: "team-a", Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "rolebindings"},
+			{NS: "team-a", Verb: "create", Resource: "pods"},
+			{NS: "team-a", Verb: "create", Group: "coordination.k8s.io", Resource: "leases"},
+			{NS: "team-a", Verb: "create", Resource: "events"},
+			{NS: "team-a", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongsets"},
+			{NS: "team-a", Verb: "update", Group: "kubevirt.io", Resource: "virtualmachineinstances"},
+			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+			{Verb: "get", Path: "/metrics"},
 		}
 		for _, a := range allowed {
-			if !can(ctx, t, c, sa, a) {
+			if !authz.Can(ctx, t, c, sa, a) {
 				t.Errorf("the manager may not %s", a)
 			}
 		}
 		for _, a := range denied {
-			if can(ctx, t, c, sa, a) {
+			if authz.Can(ctx, t, c, sa, a) {
 				t.Errorf("the manager may %s; it must not", a)
 			}
 		}
@@ -183,9 +163,9 @@ func TestInstall(t *testing.T) {
 
 	t.Run("metrics reader", func(t *testing.T) {
 		// A scraper is admitted to /metrics once bound to the metrics-reader ClusterRole.
-		scraper := serviceAccountUser("monitoring", "prometheus")
-		get := access{verb: "get", path: "/metrics"}
-		if can(ctx, t, c, scraper, get) {
+		scraper := authz.ServiceAccount("monitoring", "prometheus")
+		get := authz.Access{Verb: "get", Path: "/metrics"}
+		if authz.Can(ctx, t, c, scraper, get) {
 			t.Fatal("an unbound scraper may get /metrics")
 		}
 		if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
@@ -197,7 +177,7 @@ func TestInstall(t *testing.T) {
 		}
 		// The RBAC authorizer learns of the new binding through its informer: give it a moment.
 		deadline := time.Now().Add(10 * time.Second)
-		for !can(ctx, t, c, scraper, get) {
+		for !authz.Can(ctx, t, c, scraper, get) {
 			if time.Now().After(deadline) {
 				t.Fatal("a scraper bound to wukong-metrics-reader may not get /metrics")
 			}
@@ -342,16 +322,16 @@ func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c clien
 			t.Fatal(err)
 		}
 	}
-	alice, bob := user("alice"), user("bob")
-	wks := func(verb, sub string) access {
-		return access{ns: team.Name, verb: verb, group: "vm.novasphere.dev", resource: "wukongsets", sub: sub}
+	alice, bob := authz.User("alice"), authz.User("bob")
+	wks := func(verb, sub string) authz.Access {
+		return authz.Access{NS: team.Name, Verb: verb, Group: "vm.novasphere.dev", Resource: "wukongsets", Sub: sub}
 	}
-	wk := func(verb, sub string) access {
-		return access{ns: team.Name, verb: verb, group: "vm.novasphere.dev", resource: "wukongs", sub: sub}
+	wk := func(verb, sub string) authz.Access {
+		return authz.Access{NS: team.Name, Verb: verb, Group: "vm.novasphere.dev", Resource: "wukongs", Sub: sub}
 	}
 	// Aggregation is asynchronous: wait until the editor's rules reach edit and the viewer's reach view.
 	deadline := time.Now().Add(30 * time.Second)
-	for !(can(ctx, t, c, alice, wks("create", "")) && can(ctx, t, c, bob, wk("list", ""))) {
+	for !(authz.Can(ctx, t, c, alice, wks("create", "")) && authz.Can(ctx, t, c, bob, wk("list", ""))) {
 		if time.Now().After(deadline) {
 			t.Fatal("the wukong editor and viewer roles were not aggregated into edit and view within 30s")
 		}
@@ -360,7 +340,7 @@ func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c clien
 	for _, tc := range []struct {
 		who  authorizationv1.SubjectAccessReviewSpec
 		name string
-		a    access
+		a    authz.Access
 		want bool
 	}{
 		{alice, "alice (edit)", wks("create", ""), true},
@@ -368,69 +348,15 @@ func checkUserRoles(ctx context.Context, t *testing.T, env *testenv.Env, c clien
 		{alice, "alice (edit)", wks("patch", "scale"), true},
 		{alice, "alice (edit)", wks("get", "status"), true},
 		{alice, "alice (edit)", wk("patch", "status"), false},
-		{alice, "alice (edit)", access{ns: "other", verb: "create", group: "vm.novasphere.dev", resource: "wukongs"}, false},
+		{alice, "alice (edit)", authz.Access{NS: "other", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongs"}, false},
 		{bob, "bob (view)", wk("list", ""), true},
 		{bob, "bob (view)", wks("watch", ""), true},
 		{bob, "bob (view)", wks("get", "scale"), true},
 		{bob, "bob (view)", wk("create", ""), false},
 		{bob, "bob (view)", wks("patch", "scale"), false},
 	} {
-		if got := can(ctx, t, c, tc.who, tc.a); got != tc.want {
+		if got := authz.Can(ctx, t, c, tc.who, tc.a); got != tc.want {
 			t.Errorf("%s may %s: %v, want %v", tc.name, tc.a, got, tc.want)
 		}
 	}
-}
-
-// access is one request to authorize: a resource (in a namespace, or cluster-wide when ns is empty) or a
-// non-resource path.
-type access struct {
-	ns, verb, group, resource, sub, path string
-}
-
-func (a access) String() string {
-	if a.path != "" {
-		return a.verb + " " + a.path
-	}
-	r := a.resource
-	if a.group != "" {
-		r += "." + a.group
-	}
-	if a.sub != "" {
-		r += "/" + a.sub
-	}
-	if a.ns == "" {
-		return a.verb + " " + r + " cluster-wide"
-	}
-	return a.verb + " " + r + " in " + a.ns
-}
-
-func serviceAccountUser(namespace, name string) authorizationv1.SubjectAccessReviewSpec {
-	return authorizationv1.SubjectAccessReviewSpec{
-		User:   "system:serviceaccount:" + namespace + ":" + name,
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
-	}
-}
-
-func user(name string) authorizationv1.SubjectAccessReviewSpec {
-	return authorizationv1.SubjectAccessReviewSpec{User: name, Groups: []string{"system:authenticated"}}
-}
-
-// can asks the apiserver's authorizer (RBAC, envtest's default mode) whether who may do a.
-func can(ctx context.Context, t *testing.T, c client.Client, who authorizationv1.SubjectAccessReviewSpec, a access) bool {
-	t.Helper()
-	sar := &authorizationv1.SubjectAccessReview{Spec: who}
-	if a.path != "" {
-		sar.Spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Verb: a.verb, Path: a.path}
-	} else {
-		sar.Spec.ResourceAttributes = &authorizationv1.ResourceAttributes{
-			Namespace: a.ns, Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.sub,
-		}
-	}
-	if err := c.Create(ctx, sar); err != nil {
-		t.Fatalf("SubjectAccessReview %s for %s: %v", a, who.User, err)
-	}
-	if sar.Status.EvaluationError != "" {
-		t.Fatalf("SubjectAccessReview %s for %s: %s", a, who.User, sar.Status.EvaluationError)
-	}
-	return sar.Status.Allowed
 }
