@@ -41,7 +41,7 @@ func (e *ErrNotControlled) Error() string {
 // created under the child's name), which must be reported as a conflict, not taken for our own. Only the desired object's labels, annotations, owner references and the fields listed by
 // fields (JSON names of top-level fields such as "spec" or "data") are compared and written.
 func Ensure(ctx context.Context, c client.Client, live client.Reader, desired, existing client.Object, fields ...string) (Result, error) {
-	kind := reflect.TypeOf(desired).Elem().Name()
+	kind := Kind(desired)
 	err := c.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	if apierrors.IsNotFound(err) {
 		if err := c.Create(ctx, desired); err != nil {
@@ -95,6 +95,12 @@ func Ensure(ctx context.Context, c client.Client, live client.Reader, desired, e
 		return Unchanged, fmt.Errorf("update %s %s: %w", kind, desired.GetName(), err)
 	}
 	return Updated, nil
+}
+
+// Kind is the Go type name of a typed object, which is its Kubernetes kind: typed objects read from the
+// cache carry no TypeMeta, so messages and events name the kind this way.
+func Kind(obj client.Object) string {
+	return reflect.TypeOf(obj).Elem().Name()
 }
 
 func ownedBySame(ref *metav1.OwnerReference, desired client.Object) bool {

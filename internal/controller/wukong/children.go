@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cdi"
@@ -125,8 +123,4 @@ func attachmentKey(namespace, nadName string) types.NamespacedName {
 		return types.NamespacedName{Namespace: ns, Name: name}
 	}
 	return types.NamespacedName{Namespace: namespace, Name: nadName}
-}
-
-func kindOf(obj client.Object) string {
-	return reflect.TypeOf(obj).Elem().Name()
 }

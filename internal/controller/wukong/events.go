@@ -31,7 +31,7 @@ func (r *Reconciler) recordTransitions(before, after *vmv1alpha1.Wukong, obs *ob
 		related := writes[len(writes)-1].obj
 		names := make([]string, 0, len(writes))
 		for _, w := range writes {
-			names = append(names, kindOf(w.obj)+" "+w.obj.GetName())
+			names = append(names, apply.Kind(w.obj)+" "+w.obj.GetName())
 		}
 		r.Recorder.Eventf(after, related, corev1.EventTypeNormal, string(verb), string(verb), "%s %s", verb, strings.Join(names, ", "))
 	}

@@ -56,19 +56,24 @@ func planScale(in scaleInput) scalePlan {
 	for _, n := range in.MembersToDelete {
 		named[n] = true
 	}
-	held := map[int]bool{}
-	var live []member
+	// held and liveAt are indexed by member index, so a set of thousands is planned in linear time.
+	held, liveAt := map[int]bool{}, map[int]bool{}
+	var live, victims []member
 	for _, m := range in.Members {
 		held[m.Index] = true
 		switch {
 		case m.Deleting:
 		case named[m.Name] && (m.DeleteList == "" || m.DeleteList != in.DeleteListHash):
-			plan.Delete = append(plan.Delete, m.Name)
+			victims = append(victims, m)
 		default:
 			live = append(live, m)
+			liveAt[m.Index] = true
 		}
 	}
-	sort.SliceStable(plan.Delete, func(i, j int) bool { return indexIn(in.Members, plan.Delete[i]) < indexIn(in.Members, plan.Delete[j]) })
+	sort.SliceStable(victims, func(i, j int) bool { return victims[i].Index < victims[j].Index })
+	for _, m := range victims {
+		plan.Delete = append(plan.Delete, m.Name)
+	}
 	if surplus := len(live) - in.Replicas; surplus > 0 {
 		sort.SliceStable(live, func(i, j int) bool {
 			a, b := live[i], live[j]
@@ -87,7 +92,7 @@ func planScale(in scaleInput) scalePlan {
 		switch {
 		case in.Taken[i]:
 			continue
-		case held[i] && !isLive(live, i):
+		case held[i] && !liveAt[i]:
 			// Held by a member being deleted (now or on this pass): refill it once it is gone.
 			plan.Waiting++
 			need--
@@ -97,22 +102,4 @@ func planScale(in scaleInput) scalePlan {
 		}
 	}
 	return plan
-}
-
-func indexIn(ms []member, name string) int {
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Index
-		}
-	}
-	return -1
-}
-
-func isLive(live []member, index int) bool {
-	for _, m := range live {
-		if m.Index == index {
-			return true
-		}
-	}
-	return false
 }
