@@ -105,3 +105,19 @@ func (w *Warnings) Take() []string {
 	w.list = nil
 	return out
 }
+
+// Expect checks that who may do every allowed access (waiting briefly for bindings just created) and none of
+// the denied ones; role names who in failure messages.
+func Expect(ctx context.Context, t *testing.T, c client.Client, who authorizationv1.SubjectAccessReviewSpec, role string, allowed, denied []Access) {
+	t.Helper()
+	for _, a := range allowed {
+		if !CanSoon(ctx, t, c, who, a) {
+			t.Errorf("the %s may not %s", role, a)
+		}
+	}
+	for _, a := range denied {
+		if Can(ctx, t, c, who, a) {
+			t.Errorf("the %s may %s; it must not", role, a)
+		}
+	}
+}

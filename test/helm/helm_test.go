@@ -244,21 +244,6 @@ func apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructur
 	return skipped, nil
 }
 
-// resourceVersions reads every object back and returns "Kind/name" → resourceVersion.
-func resourceVersions(ctx context.Context, t *testing.T, c client.Client, objs []*unstructured.Unstructured) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, o := range objs {
-		got := &unstructured.Unstructured{}
-		got.SetGroupVersionKind(o.GroupVersionKind())
-		if err := c.Get(ctx, client.ObjectKeyFromObject(o), got); err != nil {
-			t.Fatalf("get %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-		out[o.GetKind()+"/"+o.GetName()] = got.GetResourceVersion()
-	}
-	return out
-}
-
 // namespace creates a namespace with a unique name from prefix and the given labels, as
 // `helm install --create-namespace` would create the release's; unique so that -count=N reruns in the same
 // control plane.

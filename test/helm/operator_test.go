@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/novasphere/wukong/test/authz"
+	"github.com/novasphere/wukong/test/testenv"
 )
 
 func TestOperatorLint(t *testing.T) {
@@ -278,14 +279,14 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 	applied := withoutKind(rel.objects, "ServiceMonitor")
 
 	t.Run("apply is idempotent", func(t *testing.T) {
-		before := resourceVersions(ctx, t, c, append(rel.crds, applied...))
+		before := testenv.ResourceVersions(ctx, t, c, append(rel.crds, applied...))
 		if _, err := apply(ctx, c, rel.crds); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := apply(ctx, c, applied); err != nil {
 			t.Fatal(err)
 		}
-		after := resourceVersions(ctx, t, c, append(rel.crds, applied...))
+		after := testenv.ResourceVersions(ctx, t, c, append(rel.crds, applied...))
 		for k := range before {
 			if before[k] != after[k] {
 				t.Errorf("re-applying changed %s (resourceVersion %s → %s)", k, before[k], after[k])
@@ -348,16 +349,7 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 			{Verb: "get", Path: "/metrics"},
 		}
-		for _, a := range allowed {
-			if !authz.CanSoon(ctx, t, c, sa, a) {
-				t.Errorf("the manager may not %s", a)
-			}
-		}
-		for _, a := range denied {
-			if authz.Can(ctx, t, c, sa, a) {
-				t.Errorf("the manager may %s; it must not", a)
-			}
-		}
+		authz.Expect(ctx, t, c, sa, "manager", allowed, denied)
 	})
 
 	t.Run("metrics reader", func(t *testing.T) {

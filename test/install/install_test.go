@@ -71,11 +71,11 @@ func TestInstall(t *testing.T) {
 	}
 
 	t.Run("apply is idempotent", func(t *testing.T) {
-		before := resourceVersions(ctx, t, c, objs)
+		before := testenv.ResourceVersions(ctx, t, c, objs)
 		if err := apply(ctx, c, objs); err != nil {
 			t.Fatal(err)
 		}
-		if after := resourceVersions(ctx, t, c, objs); !reflect.DeepEqual(before, after) {
+		if after := testenv.ResourceVersions(ctx, t, c, objs); !reflect.DeepEqual(before, after) {
 			for k := range before {
 				if before[k] != after[k] {
 					t.Errorf("re-applying changed %s (resourceVersion %s → %s)", k, before[k], after[k])
@@ -149,16 +149,7 @@ func TestInstall(t *testing.T) {
 			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 			{Verb: "get", Path: "/metrics"},
 		}
-		for _, a := range allowed {
-			if !authz.Can(ctx, t, c, sa, a) {
-				t.Errorf("the manager may not %s", a)
-			}
-		}
-		for _, a := range denied {
-			if authz.Can(ctx, t, c, sa, a) {
-				t.Errorf("the manager may %s; it must not", a)
-			}
-		}
+		authz.Expect(ctx, t, c, sa, "manager", allowed, denied)
 	})
 
 	t.Run("metrics reader", func(t *testing.T) {
@@ -186,20 +177,6 @@ func TestInstall(t *testing.T) {
 	})
 
 	t.Run("aggregated user roles", func(t *testing.T) { checkUserRoles(ctx, t, env, c) })
-}
-
-func resourceVersions(ctx context.Context, t *testing.T, c client.Client, objs []*unstructured.Unstructured) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, o := range objs {
-		got := &unstructured.Unstructured{}
-		got.SetGroupVersionKind(o.GroupVersionKind())
-		if err := c.Get(ctx, client.ObjectKeyFromObject(o), got); err != nil {
-			t.Fatalf("get %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-		out[o.GetKind()+"/"+o.GetName()] = got.GetResourceVersion()
-	}
-	return out
 }
 
 func checkDeployment(ctx context.Context, t *testing.T, c client.Client) {
