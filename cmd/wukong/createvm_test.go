@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/novasphere/wukong/test/testenv"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -321,12 +322,12 @@ func TestCreateVM(t *testing.T) {
 	ns := namespace(t, "create-vm")
 	pod := createPod(t, ns, "vm-set-3")
 	tmpl := sampleTemplate(t)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	p := startCreateVM(t, ns, "vm-set-3", tmpl, addr)
 
 	var w vmv1alpha1.Wukong
 	eventually(t, func() error {
-		if !exists(t, ns, "vm-set-3", &w) {
+		if !testenv.Exists(t, h.Client, ns, "vm-set-3", &w) {
 			return fmt.Errorf("no Wukong vm-set-3 yet; stderr: %s", p.stderr)
 		}
 		return nil
@@ -374,7 +375,7 @@ func TestCreateVM(t *testing.T) {
 		return nil
 	})
 	eventually(t, func() error {
-		if exists(t, ns, "vm-set-3", &w); w.Status.Phase != vmv1alpha1.WukongStarting {
+		if testenv.Exists(t, h.Client, ns, "vm-set-3", &w); w.Status.Phase != vmv1alpha1.WukongStarting {
 			return fmt.Errorf("phase %q, want Starting (held unschedulable)", w.Status.Phase)
 		}
 		return nil
@@ -398,7 +399,7 @@ func TestCreateVM(t *testing.T) {
 		}
 		return nil
 	})
-	exists(t, ns, "vm-set-3", &w)
+	testenv.Exists(t, h.Client, ns, "vm-set-3", &w)
 	if !meta.IsStatusConditionTrue(w.Status.Conditions, vmv1alpha1.WukongReady) {
 		t.Errorf("/readyz answered 200 for a Wukong that is not Ready: %+v", w.Status.Conditions)
 	}
@@ -413,7 +414,7 @@ func TestCreateVM(t *testing.T) {
 		if code := p.signal(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("exit code %d, want 0; stderr: %s", code, p.stderr)
 		}
-		if !exists(t, ns, "vm-set-3", &vmv1alpha1.Wukong{}) {
+		if !testenv.Exists(t, h.Client, ns, "vm-set-3", &vmv1alpha1.Wukong{}) {
 			t.Fatal("the Wukong was deleted without --delete-on-exit")
 		}
 		if _, err := probe(addr, "/readyz"); err == nil {
@@ -423,7 +424,7 @@ func TestCreateVM(t *testing.T) {
 
 	t.Run("--delete-on-exit deletes it on SIGTERM", func(t *testing.T) {
 		before := w.UID
-		p := startCreateVM(t, ns, "vm-set-3", tmpl, freeAddr(t), "--delete-on-exit")
+		p := startCreateVM(t, ns, "vm-set-3", tmpl, testenv.FreeAddr(t), "--delete-on-exit")
 		eventually(t, func() error {
 			if !strings.Contains(p.stdout.String(), "applied") {
 				return fmt.Errorf("not applied yet; stdout: %s stderr: %s", p.stdout, p.stderr)
@@ -431,14 +432,14 @@ func TestCreateVM(t *testing.T) {
 			return nil
 		})
 		var again vmv1alpha1.Wukong
-		if exists(t, ns, "vm-set-3", &again); again.UID != before {
+		if testenv.Exists(t, h.Client, ns, "vm-set-3", &again); again.UID != before {
 			t.Errorf("a second run by the same pod replaced the Wukong (uid %s, was %s)", again.UID, before)
 		}
 		if code := p.signal(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("exit code %d, want 0; stderr: %s", code, p.stderr)
 		}
 		eventually(t, func() error {
-			if exists(t, ns, "vm-set-3", &vmv1alpha1.Wukong{}) {
+			if testenv.Exists(t, h.Client, ns, "vm-set-3", &vmv1alpha1.Wukong{}) {
 				return fmt.Errorf("Wukong vm-set-3 still exists")
 			}
 			return nil
@@ -457,7 +458,7 @@ func TestCreateVMReplacesWukongOfEarlierPod(t *testing.T) {
 	p := startCreateVM(t, ns, "vm-set-1", tmpl, "0")
 	var w vmv1alpha1.Wukong
 	eventually(t, func() error {
-		if !exists(t, ns, "vm-set-1", &w) {
+		if !testenv.Exists(t, h.Client, ns, "vm-set-1", &w) {
 			return fmt.Errorf("no Wukong vm-set-1 yet; stderr: %s", p.stderr)
 		}
 		return nil
@@ -469,7 +470,7 @@ func TestCreateVMReplacesWukongOfEarlierPod(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, func() error {
-		if exists(t, ns, "vm-set-1", &corev1.Pod{}) {
+		if testenv.Exists(t, h.Client, ns, "vm-set-1", &corev1.Pod{}) {
 			return fmt.Errorf("old pod still there")
 		}
 		return nil
@@ -479,7 +480,7 @@ func TestCreateVMReplacesWukongOfEarlierPod(t *testing.T) {
 	startCreateVM(t, ns, "vm-set-1", tmpl, "0")
 	eventually(t, func() error {
 		var now vmv1alpha1.Wukong
-		if !exists(t, ns, "vm-set-1", &now) {
+		if !testenv.Exists(t, h.Client, ns, "vm-set-1", &now) {
 			return fmt.Errorf("no Wukong vm-set-1")
 		}
 		if now.UID == w.UID {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,10 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/novasphere/wukong/test/harness"
 	"github.com/novasphere/wukong/test/testenv"
@@ -75,30 +69,6 @@ func namespace(t *testing.T, prefix string) string {
 		t.Fatalf("create namespace: %v", err)
 	}
 	return ns
-}
-
-// exists reports whether obj's kind has an object of that name; any error but NotFound fails the test.
-func exists(t *testing.T, ns, name string, obj client.Object) bool {
-	t.Helper()
-	err := h.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
-	if apierrors.IsNotFound(err) {
-		return false
-	}
-	if err != nil {
-		t.Fatalf("get %T %s: %v", obj, name, err)
-	}
-	return true
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // process is a running wukong command.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/novasphere/wukong/test/testenv"
 	"io"
 	"os"
 	"path/filepath"
@@ -303,7 +304,7 @@ func TestRenderMatchesController(t *testing.T) {
 	for _, want := range rendered {
 		var got vmv1alpha1.Wukong
 		eventually(t, func() error {
-			if !exists(t, ns, want.Name, &got) {
+			if !testenv.Exists(t, h.Client, ns, want.Name, &got) {
 				return fmt.Errorf("member %s not created yet", want.Name)
 			}
 			return nil
@@ -471,10 +472,10 @@ func TestStatefulSetSample(t *testing.T) {
 		if code := p.signal(t, syscall.SIGTERM); code != 0 {
 			t.Fatalf("exit code %d; stderr %s", code, p.stderr)
 		}
-		if exists(t, ns, "vm-set-0", &vmv1alpha1.Wukong{}) {
+		if testenv.Exists(t, h.Client, ns, "vm-set-0", &vmv1alpha1.Wukong{}) {
 			// Deleted, perhaps still finalizing; it must at least be marked.
 			var w vmv1alpha1.Wukong
-			if exists(t, ns, "vm-set-0", &w) && w.DeletionTimestamp == nil {
+			if testenv.Exists(t, h.Client, ns, "vm-set-0", &w) && w.DeletionTimestamp == nil {
 				t.Errorf("--delete-on-exit did not delete the Wukong as the service account: %s", p.stderr)
 			}
 		}

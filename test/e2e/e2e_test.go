@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,16 +35,6 @@ func build(t *testing.T, dir, pkg string) string {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
 	return out
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func start(t *testing.T, logs string, bin string, args ...string) *exec.Cmd {
@@ -96,7 +85,7 @@ func TestManagerBinary(t *testing.T) {
 	dir := t.TempDir()
 	wukong := build(t, dir, "./cmd/wukong")
 	simBin := build(t, dir, "./test/sim/cmd/kubevirt-sim")
-	metricsAddr, probeAddr := freePort(t), freePort(t)
+	metricsAddr, probeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 
 	start(t, filepath.Join(dir, "sim.log"), simBin, "--kubeconfig", env.Kubeconfig, "--import-duration", "300ms", "--boot-duration", "200ms")
 	mgr := start(t, filepath.Join(dir, "manager.log"), wukong, "manager", "--kubeconfig", env.Kubeconfig,

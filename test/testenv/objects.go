@@ -2,7 +2,10 @@ package testenv
 
 import (
 	"context"
+	"net"
 	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,4 +25,28 @@ func ResourceVersions(ctx context.Context, t *testing.T, c client.Client, objs [
 		out[o.GetKind()+"/"+o.GetName()] = got.GetResourceVersion()
 	}
 	return out
+}
+
+// Exists reports whether an object of obj's type is named name in ns; any error but NotFound fails the test.
+func Exists(t *testing.T, c client.Client, ns, name string, obj client.Object) bool {
+	t.Helper()
+	err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj)
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("get %T %s: %v", obj, name, err)
+	}
+	return true
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment ago, for a process under test.
+func FreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

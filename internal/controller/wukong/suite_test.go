@@ -11,7 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -77,19 +76,6 @@ func get[T client.Object](t *testing.T, ns, name string, obj T) T {
 		t.Fatalf("get %T %s: %v", obj, name, err)
 	}
 	return obj
-}
-
-// exists reports whether an object of obj's type is named name; it fails the test on any other error.
-func exists(t *testing.T, ns, name string, obj client.Object) bool {
-	t.Helper()
-	err := h.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, obj)
-	if apierrors.IsNotFound(err) {
-		return false
-	}
-	if err != nil {
-		t.Fatalf("get %T %s: %v", obj, name, err)
-	}
-	return true
 }
 
 // mergePatch applies a JSON merge patch, as `kubectl patch --type merge` would: only the fields named change,
@@ -225,7 +211,7 @@ func newWukong(ns, name string) *vmv1alpha1.Wukong {
 func vmi(t *testing.T, ns, name string) *kubevirtv1.VirtualMachineInstance {
 	t.Helper()
 	i := &kubevirtv1.VirtualMachineInstance{}
-	if !exists(t, ns, name, i) {
+	if !testenv.Exists(t, h.Client, ns, name, i) {
 		return nil
 	}
 	return i

@@ -3,6 +3,7 @@ package wukong_test
 import (
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/test/testenv"
 	"strings"
 	"testing"
 
@@ -142,7 +143,7 @@ func TestDeletionCascades(t *testing.T) {
 	eventually(t, timeout, func() error {
 		var left []string
 		for _, c := range children {
-			if exists(t, ns, c.name, c.obj) {
+			if testenv.Exists(t, h.Client, ns, c.name, c.obj) {
 				left = append(left, fmt.Sprintf("%T %s", c.obj, c.name))
 			}
 		}
@@ -152,13 +153,13 @@ func TestDeletionCascades(t *testing.T) {
 		return nil
 	})
 	got := &nadv1.NetworkAttachmentDefinition{}
-	if !exists(t, ns, "shared", got) {
+	if !testenv.Exists(t, h.Client, ns, "shared", got) {
 		t.Fatal("the referenced NetworkAttachmentDefinition shared was deleted with the Wukong")
 	}
 	if got.ResourceVersion != shared.ResourceVersion {
 		t.Errorf("the referenced NetworkAttachmentDefinition was modified: resourceVersion %s -> %s", shared.ResourceVersion, got.ResourceVersion)
 	}
-	if !exists(t, ns, "alice-keys", &corev1.Secret{}) {
+	if !testenv.Exists(t, h.Client, ns, "alice-keys", &corev1.Secret{}) {
 		t.Error("the user's key Secret was deleted with the Wukong")
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/test/sim"
+	"github.com/novasphere/wukong/test/testenv"
 )
 
 // TestImportFailure injects CDI's importer error through the simulator: the Wukong fails with CDI's own
@@ -86,7 +87,7 @@ func TestReferencedAttachment(t *testing.T) {
 		t.Errorf("the referenced attachment was written: resourceVersion %s -> %s (labels %v, owners %v)",
 			nad.ResourceVersion, got.ResourceVersion, got.Labels, got.OwnerReferences)
 	}
-	if exists(t, ns, "ref-ext", &nadv1.NetworkAttachmentDefinition{}) {
+	if testenv.Exists(t, h.Client, ns, "ref-ext", &nadv1.NetworkAttachmentDefinition{}) {
 		t.Error("an attachment ref-ext was created for a network that names an existing one")
 	}
 	vm := get(t, ns, "ref", &kubevirtv1.VirtualMachine{})
@@ -120,7 +121,7 @@ func TestMissingPasswordSecret(t *testing.T) {
 	if msg := condition(w, vmv1alpha1.WukongReady).Message; !strings.Contains(msg, "alice-pw") {
 		t.Errorf("Ready message %q does not name Secret alice-pw", msg)
 	}
-	if exists(t, ns, "pw", &kubevirtv1.VirtualMachine{}) {
+	if testenv.Exists(t, h.Client, ns, "pw", &kubevirtv1.VirtualMachine{}) {
 		t.Error("a VirtualMachine was created while the password Secret is missing")
 	}
 	waitEvent(t, ns, "pw", corev1.EventTypeWarning, vmv1alpha1.ReasonSecretNotFound, "alice-pw")
