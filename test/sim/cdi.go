@@ -45,17 +45,7 @@ func (r *dataVolumeReconciler) setup(mgr ctrl.Manager, opts controller.Options) 
 }
 
 func (r *dataVolumeReconciler) dataVolumesOfWukong(ctx context.Context, w client.Object) []reconcile.Request {
-	var dvs cdiv1.DataVolumeList
-	if err := r.c.List(ctx, &dvs, client.InNamespace(w.GetNamespace()),
-		client.MatchingFields{indexOwnerWukong: w.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "list DataVolumes of Wukong", "wukong", w.GetName())
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(dvs.Items))
-	for i := range dvs.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&dvs.Items[i])})
-	}
-	return reqs
+	return requestsByIndex(ctx, r.c, &cdiv1.DataVolumeList{}, w.GetNamespace(), indexOwnerWukong, w.GetName())
 }
 
 // Reconcile advances one DataVolume by at most one step and schedules the next.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -94,4 +97,26 @@ func networkDataSecret(spec *kubevirtv1.VirtualMachineInstanceSpec) string {
 		}
 	}
 	return ""
+}
+
+// requestsByIndex maps a watched object to the objects of list's kind that an index links to it: the
+// objects in namespace whose index holds value. A failed list is logged and maps to nothing; the next
+// event or resync tries again.
+func requestsByIndex(ctx context.Context, c client.Reader, list client.ObjectList, namespace, index, value string) []reconcile.Request {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
+		log.FromContext(ctx).Error(err, "list by index", "kind", fmt.Sprintf("%T", list), "index", index, "value", value)
+		return nil
+	}
+	items, err := apimeta.ExtractList(list)
+	if err != nil {
+		log.FromContext(ctx).Error(err, "read list", "kind", fmt.Sprintf("%T", list))
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(items))
+	for _, item := range items {
+		if obj, ok := item.(client.Object); ok {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+		}
+	}
+	return reqs
 }

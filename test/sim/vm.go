@@ -75,16 +75,7 @@ func (r *vmReconciler) vmsOfWukong(ctx context.Context, w client.Object) []recon
 }
 
 func (r *vmReconciler) vmsMatching(ctx context.Context, namespace, index, value string) []reconcile.Request {
-	var vms kubevirtv1.VirtualMachineList
-	if err := r.c.List(ctx, &vms, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
-		log.FromContext(ctx).Error(err, "list VirtualMachines", "index", index, "value", value)
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(vms.Items))
-	for i := range vms.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&vms.Items[i])})
-	}
-	return reqs
+	return requestsByIndex(ctx, r.c, &kubevirtv1.VirtualMachineList{}, namespace, index, value)
 }
 
 // Reconcile reads a VM's world, plans, acts on the instance, then writes the VM's status.

@@ -46,17 +46,7 @@ func (r *vmiReconciler) setup(mgr ctrl.Manager, opts controller.Options) error {
 }
 
 func (r *vmiReconciler) instancesOfSecret(ctx context.Context, s client.Object) []reconcile.Request {
-	var vmis kubevirtv1.VirtualMachineInstanceList
-	if err := r.c.List(ctx, &vmis, client.InNamespace(s.GetNamespace()),
-		client.MatchingFields{indexNetworkDataSecret: s.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "list VirtualMachineInstances of Secret", "secret", s.GetName())
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(vmis.Items))
-	for i := range vmis.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&vmis.Items[i])})
-	}
-	return reqs
+	return requestsByIndex(ctx, r.c, &kubevirtv1.VirtualMachineInstanceList{}, s.GetNamespace(), indexNetworkDataSecret, s.GetName())
 }
 
 // Reconcile advances one instance towards Running, or fails it on an injected crash.
