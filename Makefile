@@ -38,7 +38,8 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: vet ## gofmt check and go vet.
+lint: vet ## gofmt check, go vet and no tracked file over 5 MB.
+	@hack/check-large-files.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: verify-generated
