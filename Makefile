@@ -66,9 +66,17 @@ bench: controlplane build ## Benchmark WukongSet creation against the apiserver'
 
 ##@ Build
 
+# Build identity for `wukong version`, given to internal/version by the linker (see that package).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GIT_COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := github.com/novasphere/wukong/internal/version
+GO_LDFLAGS := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).gitCommit=$(GIT_COMMIT) -X $(VERSION_PKG).buildDate=$(BUILD_DATE)
+
 .PHONY: build
-build: ## Build the operator binary and the KubeVirt simulator.
-	CGO_ENABLED=0 go build -o $(BIN)/wukong ./cmd/wukong
+build: ## Build the operator binary, the kubectl plugin (the same binary as kubectl-wukong) and the KubeVirt simulator.
+	CGO_ENABLED=0 go build -ldflags "$(GO_LDFLAGS)" -o $(BIN)/wukong ./cmd/wukong
+	cp $(BIN)/wukong $(BIN)/kubectl-wukong
 	CGO_ENABLED=0 go build -o $(BIN)/kubevirt-sim ./test/sim/cmd/kubevirt-sim
 
 .PHONY: run

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/scheme"
 	"github.com/novasphere/wukong/internal/template"
@@ -38,9 +39,7 @@ import (
 // what the first one set and no longer sets.
 const createVMFieldManager = "wukong-create-vm"
 
-const createVMUsage = `usage: wukong create-vm --template=FILE [--index=N|POD_NAME] [flags]
-
-Creates (or updates) one Wukong from a template and stays running while it exists: it prints the Wukong's
+const createVMLong = `Creates (or updates) one Wukong from a template and stays running while it exists: it prints the Wukong's
 progress, serves /readyz (200 only while the Wukong's Ready condition is True, 503 otherwise) and /healthz,
 and exits 0 on SIGTERM or SIGINT. Meant as the container of a StatefulSet pod (design route 2, see
 config/samples/statefulset): the Wukong is named after the pod, created in the pod's namespace and owned
@@ -53,10 +52,7 @@ The template FILE holds one of:
   - a Wukong: its labels, annotations and spec are used.
 Every string may hold ${...} variables, rendered by the same engine as a WukongSet's members: INDEX (from
 --index), NAME (the Wukong's name), SET (the StatefulSet's name: the pod name without its ordinal),
-NAMESPACE and REPLICAS (--replicas). See docs/templates.md.
-
-flags:
-`
+NAMESPACE and REPLICAS (--replicas). See docs/templates.md.`
 
 // createVMOptions are create-vm's flags after parsing.
 type createVMOptions struct {
@@ -71,13 +67,24 @@ type createVMOptions struct {
 	deleteOnExit bool
 }
 
-func parseCreateVMFlags(args []string) (createVMOptions, error) {
+func newCreateVMCommand() *cobra.Command {
 	var o createVMOptions
-	fs := flag.NewFlagSet("create-vm", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), createVMUsage)
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "create-vm --template=FILE [--index=N|POD_NAME] [flags]",
+		Short: "Create one Wukong from a template for a StatefulSet pod, and report its readiness",
+		Long:  createVMLong,
+		Example: `  # As a StatefulSet pod's container (POD_NAME and POD_NAMESPACE from the downward API)
+  wukong create-vm --template=/etc/wukong/vm-template.yaml --index=$(POD_NAME)`,
+		Args:        noArgs,
+		Annotations: map[string]string{cli.AnnotationGoFlagSyntax: "true"},
+		RunE: func(*cobra.Command, []string) error {
+			if err := o.complete(); err != nil {
+				return err
+			}
+			return runCreateVM(o)
+		},
 	}
+	fs := cmd.Flags()
 	fs.StringVar(&o.templateFile, "template", "", "file holding the Wukong template (required)")
 	fs.StringVar(&o.index, "index", "", "the member's index: a number, or a pod name whose ordinal follows the last dash (vm-set-3 is 3); default: the owner pod's name")
 	fs.StringVar(&o.name, "name", "", "the Wukong's name; default: the owner pod's name")
@@ -87,22 +94,21 @@ func parseCreateVMFlags(args []string) (createVMOptions, error) {
 	fs.StringVar(&o.ownerPod, "owner-pod", "", "the pod that owns the Wukong (garbage collection deletes the Wukong with it); default: $POD_NAME; none when both are empty")
 	fs.Int64Var(&o.replicas, "replicas", 0, "the value of ${REPLICAS}")
 	fs.BoolVar(&o.deleteOnExit, "delete-on-exit", false, "delete the Wukong on SIGTERM or SIGINT before exiting")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q; every option is a flag", fs.Arg(0))
-	}
+	return cmd
+}
+
+// complete checks the flags and fills the defaults that come from the environment.
+func (o *createVMOptions) complete() error {
 	if o.templateFile == "" {
-		return o, errors.New("--template is required: the file holding the Wukong template")
+		return errors.New("--template is required: the file holding the Wukong template")
 	}
 	if o.replicas < 0 {
-		return o, fmt.Errorf("--replicas %d: must not be negative", o.replicas)
+		return fmt.Errorf("--replicas %d: must not be negative", o.replicas)
 	}
 	if o.ownerPod == "" {
 		o.ownerPod = os.Getenv("POD_NAME")
 	}
-	return o, nil
+	return nil
 }
 
 // member is what create-vm decided to create, before any cluster call.
@@ -275,14 +281,7 @@ func podOwnerReference(pod *corev1.Pod) metav1.OwnerReference {
 	}
 }
 
-func runCreateVM(args []string) error {
-	o, err := parseCreateVMFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func runCreateVM(o createVMOptions) error {
 	m, err := resolveMember(o)
 	if err != nil {
 		return err

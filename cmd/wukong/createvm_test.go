@@ -240,7 +240,7 @@ func TestCreateVMFlagErrors(t *testing.T) {
 		{"missing file", []string{"create-vm", "--template", filepath.Join(dir, "nope.yaml"), "--index=vm-set-3"}, "no such file"},
 		{"syntax error", []string{"create-vm", "--template", syntax, "--index=vm-set-3"},
 			`spec.networks[0].ipConfig.address: expression "INDEX+": Syntax error`},
-		{"unknown flag", []string{"create-vm", "--templat", good}, "flag provided but not defined: -templat"},
+		{"unknown flag", []string{"create-vm", "--templat", good}, "unknown flag: --templat"},
 		{"stray argument", []string{"create-vm", "--template", good, "extra"}, `unexpected argument "extra"`},
 	}
 	for _, tc := range tests {

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"flag"
+	goflag "flag"
 	"fmt"
 
+	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/manager"
 )
 
@@ -19,16 +21,30 @@ func loadConfig(kubeconfig string) (*rest.Config, error) {
 	return ctrl.GetConfig()
 }
 
-func runManager(args []string) error {
-	o := manager.DefaultOptions()
-	var (
-		kubeconfig string
-		qps        float64
-		burst      int
-		zapOpts    zap.Options
-	)
-	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
-	fs.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG or in-cluster")
+// managerFlags are the manager command's flags after parsing.
+type managerFlags struct {
+	opts       manager.Options
+	kubeconfig string
+	qps        float64
+	burst      int
+	zap        zap.Options
+}
+
+func newManagerCommand() *cobra.Command {
+	f := &managerFlags{opts: manager.DefaultOptions()}
+	cmd := &cobra.Command{
+		Use:   "manager [flags]",
+		Short: "Run the Wukong and WukongSet controllers",
+		Long: `Runs the operator: the Wukong and WukongSet controllers, the metrics endpoint and the health probes,
+until SIGTERM or SIGINT.`,
+		Example:     `  wukong manager --leader-elect --metrics-bind-address=:8443`,
+		Args:        noArgs,
+		Annotations: map[string]string{cli.AnnotationGoFlagSyntax: "true"},
+		RunE:        func(*cobra.Command, []string) error { return runManager(f) },
+	}
+	fs := cmd.Flags()
+	o := &f.opts
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG or in-cluster")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "metrics endpoint address; 0 disables it")
 	fs.BoolVar(&o.MetricsSecure, "metrics-secure", o.MetricsSecure, "serve metrics over HTTPS behind Kubernetes authentication and authorization")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "health and readiness probe address")
@@ -36,27 +52,40 @@ func runManager(args []string) error {
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
 	// The apiserver's priority and fairness protects it; a low client-side limit would make creating a
 	// thousand VMs take minutes for no reason.
-	fs.Float64Var(&qps, "kube-api-qps", 500, "client queries per second to the apiserver; negative disables client-side throttling")
-	fs.IntVar(&burst, "kube-api-burst", 1000, "client burst to the apiserver")
+	fs.Float64Var(&f.qps, "kube-api-qps", 500, "client queries per second to the apiserver; negative disables client-side throttling")
+	fs.IntVar(&f.burst, "kube-api-burst", 1000, "client burst to the apiserver")
 	fs.IntVar(&o.WukongWorkers, "wukong-workers", o.WukongWorkers, "Wukongs reconciled in parallel")
 	fs.IntVar(&o.SetWorkers, "wukongset-workers", o.SetWorkers, "WukongSets reconciled in parallel")
 	fs.IntVar(&o.MaxConcurrentCreates, "max-concurrent-creates", o.MaxConcurrentCreates, "members one WukongSet creates at once (spec.scaleStrategy.maxConcurrentCreates overrides it)")
-	zapOpts.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	// controller-runtime's logging flags (--zap-log-level, --zap-devel, ...) are defined on a standard
+	// library flag set.
+	zapFlags := goflag.NewFlagSet("zap", goflag.ContinueOnError)
+	f.zap.BindFlags(zapFlags)
+	fs.AddGoFlagSet(zapFlags)
+	return cmd
+}
 
-	cfg, err := loadConfig(kubeconfig)
+func runManager(f *managerFlags) error {
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
+
+	cfg, err := loadConfig(f.kubeconfig)
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
-	cfg.QPS, cfg.Burst = float32(qps), burst
+	cfg.QPS, cfg.Burst = float32(f.qps), f.burst
 	cfg.UserAgent = "wukong-manager"
-	mgr, err := manager.New(cfg, o)
+	mgr, err := manager.New(cfg, f.opts)
 	if err != nil {
 		return err
 	}
-	ctrl.Log.WithName("setup").Info("starting manager", "qps", qps, "burst", burst, "maxConcurrentCreates", o.MaxConcurrentCreates)
+	ctrl.Log.WithName("setup").Info("starting manager", "qps", f.qps, "burst", f.burst, "maxConcurrentCreates", f.opts.MaxConcurrentCreates)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// noArgs refuses positional arguments as the commands did before cobra: every option is a flag.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q; every option is a flag", args[0])
+	}
+	return nil
 }

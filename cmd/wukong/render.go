@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,20 +12,20 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/template"
 )
 
-const renderUsage = `usage: wukong render -f set.yaml [-o yaml|table] [--validate-only]
-
-Prints the members the WukongSets in a file would produce, every template variable rendered, without a
+const renderLong = `Prints the members the WukongSets in a file would produce, every template variable rendered, without a
 cluster. Members are rendered by the controller's own renderer (same names, labels and revision label) from
 the set as the apiserver would store it (CRD defaults applied), then each is checked offline against the
 Wukong CRD embedded in this binary: OpenAPI schema (types, enums, bounds, patterns), list keys, metadata
@@ -35,10 +34,7 @@ and the x-kubernetes-validations CEL rules. The set itself is checked against th
 Output is a YAML stream of Wukongs (-o yaml, without the owner reference, which needs the set's UID) or a
 table (-o table: NAME, LABELS without the operator's set/index/revision labels, IP addresses). When any
 member is invalid nothing is printed on stdout, as the controller creates nothing then; each problem is
-printed on stderr as "member <name> (index <i>): <field>: <error>" and the exit code is 1.
-
-flags:
-`
+printed on stderr as "member <name> (index <i>): <field>: <error>" and the exit code is 1.`
 
 // maxReportedErrors bounds the problems printed for one set: a mistake in the template usually breaks every
 // member the same way, and ten thousand identical lines help nobody.
@@ -51,43 +47,51 @@ type renderOptions struct {
 	validateOnly bool
 }
 
-func parseRenderFlags(args []string) (renderOptions, error) {
+func newRenderCommand() *cobra.Command {
 	var o renderOptions
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), renderUsage)
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "render -f set.yaml [-o yaml|table] [--validate-only]",
+		Short: "Print the members a WukongSet would produce, validated offline",
+		Long:  renderLong,
+		Example: `  wukong render -f config/samples/vm_v1alpha1_wukongset_variables.yaml -o table
+  wukong render -f set.yaml --validate-only`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unexpected argument %q; name the file with -f", args[0])
+			}
+			return nil
+		},
+		Annotations: map[string]string{cli.AnnotationGoFlagSyntax: "true"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return runRender(o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
-	fs.StringVar(&o.file, "f", "", "file holding one or more WukongSets (YAML, documents separated by ---); - reads stdin")
-	fs.StringVar(&o.file, "filename", "", "same as -f")
-	fs.StringVar(&o.output, "o", "yaml", "output format: yaml or table")
-	fs.StringVar(&o.output, "output", "yaml", "same as -o")
+	fs := cmd.Flags()
+	fs.StringVarP(&o.file, "filename", "f", "", "file holding one or more WukongSets (YAML, documents separated by ---); - reads stdin")
+	fs.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml or table")
 	fs.StringVar(&o.namespace, "namespace", "default", "namespace assumed for a set that names none (the value of ${NAMESPACE})")
 	fs.BoolVar(&o.validateOnly, "validate-only", false, "print only a summary line per set")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q; name the file with -f", fs.Arg(0))
-	}
-	if o.file == "" {
-		return o, errors.New("-f is required: the file holding the WukongSet")
-	}
-	if o.output != "yaml" && o.output != "table" {
-		return o, fmt.Errorf("-o %q: want yaml or table", o.output)
-	}
-	return o, nil
+	return cmd
 }
 
-func runRender(args []string) error {
-	o, err := parseRenderFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+func (o renderOptions) validate() error {
+	if o.file == "" {
+		return errors.New("-f is required: the file holding the WukongSet")
 	}
-	if err != nil {
-		return err
+	if o.output != "yaml" && o.output != "table" {
+		return fmt.Errorf("-o %q: want yaml or table", o.output)
 	}
-	var raw []byte
+	return nil
+}
+
+func runRender(o renderOptions, stdout, stderr io.Writer) error {
+	var (
+		raw []byte
+		err error
+	)
 	if o.file == "-" {
 		raw, err = io.ReadAll(os.Stdin)
 	} else {
@@ -96,7 +100,7 @@ func runRender(args []string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", o.file, err)
 	}
-	return render(context.Background(), raw, o, os.Stdout, os.Stderr)
+	return render(context.Background(), raw, o, stdout, stderr)
 }
 
 // render does the work of the render command on a file's contents, writing the output to stdout and the
