@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 
 	"github.com/novasphere/wukong/test/testenv"
 )
 
-// The kubevirt-sim command, built and run as a process with a kubeconfig, announces itself as a simulator
-// and imports a DataVolume.
+// The kubevirt-sim command, built and run as a process with a kubeconfig, announces itself as a simulator,
+// imports a DataVolume, defaults VMs through its webhook and unregisters the webhook when interrupted.
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
@@ -46,6 +48,9 @@ func TestCommand(t *testing.T) {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+		if n := len(virtAPIConfigurations(t)); n != 0 {
+			t.Errorf("%d webhooks registered after kubevirt-sim stopped, want 0", n)
+		}
 		if t.Failed() {
 			t.Logf("kubevirt-sim output:\n%s", logs.String())
 		}
@@ -58,6 +63,18 @@ func TestCommand(t *testing.T) {
 		}
 		return ""
 	})
+	// The process may still be registering its webhook when the DataVolume succeeds: wait for it.
+	eventually(t, 10*time.Second, func() string {
+		if n := len(virtAPIConfigurations(t)); n != 1 {
+			return fmt.Sprintf("%d webhooks registered", n)
+		}
+		return ""
+	})
+	vm := newVM(ns, "cmd", kubevirtv1.RunStrategyHalted, nil, nil)
+	create(t, vm)
+	if fw := vm.Spec.Template.Spec.Domain.Firmware; fw == nil || fw.UUID == "" || fw.Serial == "" {
+		t.Errorf("VM firmware %+v, want the webhook's UUID and serial", fw)
+	}
 	if !strings.Contains(logs.String(), "SIMULATOR") {
 		t.Errorf("kubevirt-sim did not say it is a simulator:\n%s", logs.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,6 +50,29 @@ func startSim(t *testing.T, opts Options) string {
 	if err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
+	stop := runSim(t, ns, opts)
+	t.Cleanup(stop)
+	return ns
+}
+
+// startSimManager runs one more simulator (in a namespace of its own) and returns the function that stops
+// it; the test's cleanup stops it too.
+func startSimManager(t *testing.T) (stop func()) {
+	t.Helper()
+	ns, err := env.Namespace(context.Background(), "sim-extra")
+	if err != nil {
+		t.Fatalf("create namespace: %v", err)
+	}
+	var once sync.Once
+	stopOnce := runSim(t, ns, Options{})
+	stop = func() { once.Do(stopOnce) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// runSim starts a simulator manager caching namespace ns; the returned function stops it and waits.
+func runSim(t *testing.T, ns string, opts Options) (stop func()) {
+	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -64,13 +88,12 @@ func startSim(t *testing.T, opts Options) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
+	return func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("simulator manager: %v", err)
 		}
-	})
-	return ns
+	}
 }
 
 // eventually polls cond until it returns "" (met) or timeout passes; then it fails with cond's last

@@ -28,9 +28,17 @@ const (
 	// as `virtctl restart` would do. Any string works; tests use a timestamp.
 	AnnotationRestart = "sim.novasphere.dev/restart"
 
-	// AnnotationTemplateHash is written on each VirtualMachineInstance: the hash of the VirtualMachine's
-	// spec.template.spec it was created from, so a later template change can be reported as RestartRequired.
-	AnnotationTemplateHash = "sim.novasphere.dev/template-hash"
+	// AnnotationNotMigratable makes a VirtualMachineInstance report LiveMigratable=False with the value as the
+	// message, as KubeVirt does for, among others, a disk on a ReadWriteOnce volume. Memory hotplug needs a
+	// migratable instance, so a memory change of such a VM requires a restart. Without it every instance is
+	// migratable (the simulator does not look at access modes or bindings).
+	AnnotationNotMigratable = "sim.novasphere.dev/not-migratable"
+
+	// AnnotationStartTemplate is written on each VirtualMachineInstance the simulator creates: the JSON of
+	// the VirtualMachine's spec.template it was started from, which KubeVirt keeps in a ControllerRevision
+	// named in status.virtualMachineRevisionName. Template changes are compared with it to decide between a
+	// live update and RestartRequired.
+	AnnotationStartTemplate = "sim.novasphere.dev/start-template"
 )
 
 // Values DefaultOptions uses; Options itself takes durations literally.

@@ -16,17 +16,26 @@ import (
 // status-only, which the simulator's own watches filter out, so nothing else would requeue the object.
 const conflictRetry = 50 * time.Millisecond
 
-// Setup registers the simulated CDI and KubeVirt controllers on mgr. The manager's scheme must know core
-// Kubernetes, Wukong, KubeVirt and CDI kinds (NewScheme does). Writes go through a client of their own with
-// client-side rate limiting off, so the simulator keeps up with thousands of VMs even inside a manager whose
-// own client is throttled; reads come from the manager's cache, which must be able to see Wukongs,
-// DataVolumes, VirtualMachines, VirtualMachineInstances and Secrets in the namespaces to simulate (a cache
-// restricted to some namespaces restricts the simulator the same way, which tests use to isolate).
-// Setup may be called once per manager: it registers field indexes.
+// Setup registers the simulated CDI and KubeVirt controllers on mgr, and the simulated virt-api's
+// VirtualMachine mutating webhook. The manager's scheme must know core Kubernetes, Wukong, KubeVirt and CDI
+// kinds (NewScheme does). Writes go through a client of their own with client-side rate limiting off, so the
+// simulator keeps up with thousands of VMs even inside a manager whose own client is throttled; reads come
+// from the manager's cache, which must be able to see Wukongs, DataVolumes, VirtualMachines,
+// VirtualMachineInstances and Secrets in the namespaces to simulate (a cache restricted to some namespaces
+// restricts the simulator the same way, which tests use to isolate).
+//
+// The webhook is serving and registered (a MutatingWebhookConfiguration of its own, cluster-wide, labelled
+// LabelVirtAPIWebhook) when Setup returns, so every VirtualMachine created afterwards gets KubeVirt's
+// defaults; it is unregistered when the manager stops. Start the manager soon after Setup: until it stops,
+// the registration stays. Setup may be called once per manager: it registers field indexes.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()
 	cfg := rest.CopyConfig(mgr.GetConfig())
 	cfg.QPS, cfg.Burst = -1, 0
+	direct, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return fmt.Errorf("create simulator client: %w", err)
+	}
 	c, err := client.New(cfg, client.Options{
 		Scheme: mgr.GetScheme(),
 		Mapper: mgr.GetRESTMapper(),
@@ -54,13 +63,36 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := vmi.setup(mgr, copts); err != nil {
 		return fmt.Errorf("set up simulated virt-handler: %w", err)
 	}
+	// Last, so nothing after it can fail and leave a registration without a manager to remove it.
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	api, err := startVirtAPI(ctx, direct)
+	if err != nil {
+		return fmt.Errorf("start simulated virt-api: %w", err)
+	}
+	if err := mgr.Add(api); err != nil {
+		api.unregister()
+		_ = api.server.Close()
+		return fmt.Errorf("add simulated virt-api: %w", err)
+	}
 	return nil
 }
 
 // Run starts a manager of its own with the simulator and blocks until ctx ends. Metrics, health probes and
 // leader election are off: the simulator is a test fixture, and two of them against one apiserver would
-// fight anyway.
+// fight anyway. A caller that runs it in a goroutine cannot tell when the webhook is registered; Start can.
 func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
+	wait, err := Start(ctx, cfg, opts)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+// Start is Run in two steps: it returns once the simulator's webhook is registered and its manager is
+// starting, so VirtualMachines created after it returns get KubeVirt's defaults. wait blocks until ctx ends
+// and the simulator has stopped (its webhook unregistered), and returns the manager's error.
+func Start(ctx context.Context, cfg *rest.Config, opts Options) (wait func() error, err error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = -1, 0
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -70,10 +102,12 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 		LeaderElection:         false,
 	})
 	if err != nil {
-		return fmt.Errorf("create simulator manager: %w", err)
+		return nil, fmt.Errorf("create simulator manager: %w", err)
 	}
 	if err := Setup(mgr, opts); err != nil {
-		return err
+		return nil, err
 	}
-	return mgr.Start(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	return func() error { return <-done }, nil
 }

@@ -78,7 +78,8 @@ func (r *vmReconciler) vmsMatching(ctx context.Context, namespace, index, value 
 	return requestsByIndex(ctx, r.c, &kubevirtv1.VirtualMachineList{}, namespace, index, value)
 }
 
-// Reconcile reads a VM's world, plans, acts on the instance, then writes the VM's status.
+// Reconcile reads a VM's world, plans, acts on the instance and the VM, and writes the VM's status (before
+// acting when the instance starts or stops, see below).
 func (r *vmReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var vm kubevirtv1.VirtualMachine
 	if err := r.c.Get(ctx, req.NamespacedName, &vm); err != nil {
@@ -94,7 +95,7 @@ func (r *vmReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	faults, err := r.faults.values(ctx, &vm, AnnotationUnschedulable, AnnotationCrash, AnnotationRestart)
+	faults, err := r.faults.values(ctx, &vm, append([]string{AnnotationRestart}, propagatedFaults...)...)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -102,19 +103,31 @@ func (r *vmReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Re
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	in := vmInputs{vm: &vm, vmi: vmi, faults: faults, disks: disks, templateHash: templateHash(&vm)}
+	in := vmInputs{vm: &vm, vmi: vmi, faults: faults, disks: disks}
 	plan := planVM(in)
+	if plan.create || plan.delete {
+		// Starting or stopping an instance clears RestartRequired, and nothing later would clear it if this
+		// pass's status write were lost to a stale cache after the instance changed. So the status goes first,
+		// and a conflict retries the whole pass before anything is done.
+		if res, err := r.writeStatus(ctx, &vm, vmStatus(in, plan, metav1.Now())); err != nil || !res.IsZero() {
+			return res, err
+		}
+		return r.execute(ctx, in, plan)
+	}
 	if res, err := r.execute(ctx, in, plan); err != nil || !res.IsZero() {
 		return res, err
 	}
+	return r.writeStatus(ctx, &vm, vmStatus(in, plan, metav1.Now()))
+}
 
-	status := vmStatus(in, plan, metav1.Now())
+// writeStatus patches vm's status to status unless it is already so; a conflict retries shortly.
+func (r *vmReconciler) writeStatus(ctx context.Context, vm *kubevirtv1.VirtualMachine, status kubevirtv1.VirtualMachineStatus) (ctrl.Result, error) {
 	if equality.Semantic.DeepEqual(status, vm.Status) {
 		return ctrl.Result{}, nil
 	}
 	before := vm.DeepCopy()
 	vm.Status = status
-	if err := r.c.Status().Patch(ctx, &vm, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	if err := r.c.Status().Patch(ctx, vm, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsConflict(err) {
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
 		}
@@ -144,7 +157,8 @@ func (r *vmReconciler) instance(ctx context.Context, vm *kubevirtv1.VirtualMachi
 	return &vmi, nil
 }
 
-// execute carries out plan on the instance. A non-zero result means the pass must end here and retry.
+// execute carries out plan on the instance, then on the VM's spec. A non-zero result means the pass must end
+// here and retry. A VM patch updates in.vm in place, so the status written next is based on it.
 func (r *vmReconciler) execute(ctx context.Context, in vmInputs, plan vmPlan) (ctrl.Result, error) {
 	logger := log.FromContext(ctx)
 	if plan.delete {
@@ -154,7 +168,7 @@ func (r *vmReconciler) execute(ctx context.Context, in vmInputs, plan vmPlan) (c
 		logger.V(1).Info("deleted VirtualMachineInstance", "uid", in.vmi.UID)
 	}
 	if plan.create {
-		vmi := newVMI(in.vm, in.faults, in.templateHash)
+		vmi := newVMI(in.vm, in.faults)
 		if err := r.c.Create(ctx, vmi); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				// The cache has not seen the previous instance go (or our own create) yet: retry shortly.
@@ -164,14 +178,37 @@ func (r *vmReconciler) execute(ctx context.Context, in vmInputs, plan vmPlan) (c
 		}
 		logger.V(1).Info("created VirtualMachineInstance", "uid", vmi.UID)
 	}
+	if plan.vmiSpec != nil {
+		updated := in.vmi.DeepCopy()
+		updated.Spec = *plan.vmiSpec
+		err := r.c.Patch(ctx, updated, client.MergeFromWithOptions(in.vmi, client.MergeFromWithOptimisticLock{}))
+		switch {
+		case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		case err != nil:
+			return ctrl.Result{}, fmt.Errorf("live-update VirtualMachineInstance %s: %w", in.vmi.Name, err)
+		}
+		logger.V(1).Info("live-updated VirtualMachineInstance", "uid", in.vmi.UID)
+	}
 	if len(plan.annotations) > 0 {
 		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": plan.annotations}})
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		if err := r.c.Patch(ctx, in.vmi, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("copy fault annotations to VirtualMachineInstance %s: %w", in.vmi.Name, err)
+			return ctrl.Result{}, fmt.Errorf("sync annotations of VirtualMachineInstance %s: %w", in.vmi.Name, err)
 		}
+	}
+	if plan.firmware != nil {
+		before := in.vm.DeepCopy()
+		in.vm.Spec.Template.Spec.Domain.Firmware = plan.firmware
+		if err := r.c.Patch(ctx, in.vm, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("patch legacy firmware UUID into VirtualMachine %s: %w", in.vm.Name, err)
+		}
+		logger.Info("VirtualMachine had no firmware UUID: patched the legacy one", "uuid", plan.firmware.UUID)
 	}
 	return ctrl.Result{}, nil
 }

@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"strconv"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 )
 
@@ -18,8 +16,6 @@ type vmInputs struct {
 	faults map[string]string
 	// disks is the state of the DataVolumes the template mounts.
 	disks diskState
-	// templateHash is templateHash(vm).
-	templateHash string
 }
 
 // diskState sums up the DataVolumes a VM's template mounts.
@@ -32,8 +28,8 @@ type diskState struct {
 
 func (d diskState) ready() bool { return len(d.waiting) == 0 && d.failed == "" }
 
-// vmPlan is what the simulated virt-controller does to a VM's instance in one pass. At most one of create
-// and delete is set; an instance is only created once the previous one is gone.
+// vmPlan is what the simulated virt-controller does to a VM and its instance in one pass. At most one of
+// create and delete is set; an instance is only created once the previous one is gone.
 type vmPlan struct {
 	// strategy is the VM's effective run strategy.
 	strategy kubevirtv1.VirtualMachineRunStrategy
@@ -41,20 +37,37 @@ type vmPlan struct {
 	create bool
 	// delete is true when the current instance must go: stop, restart, or a new run after a failure.
 	delete bool
-	// annotations are fault annotations to set (non-nil) or remove (nil) on the live instance, so the
-	// simulated virt-handler sees the faults injected on the VM or its Wukong.
+	// annotations are annotations to set (non-nil) or remove (nil) on the live instance: the faults injected
+	// on the VM or its Wukong, so the simulated virt-handler sees them; the dynamic annotations KubeVirt keeps
+	// in sync with the template; and the VM generation the instance is up to date with.
 	annotations map[string]*string
 	// requests are the VM's state change requests still pending after this pass.
 	requests []kubevirtv1.VirtualMachineStateChangeRequest
+	// restartRequired is the message of the RestartRequired condition this pass sets ("" none).
+	restartRequired string
+	// vmiSpec is the live instance's spec with live updates applied; nil when it is left alone.
+	vmiSpec *kubevirtv1.VirtualMachineInstanceSpec
+	// firmware is patched into the VM's template when it has no firmware UUID (KubeVirt's
+	// FirmwareController); nil when the VM is left alone.
+	firmware *kubevirtv1.Firmware
 }
 
 // propagatedFaults are the annotations copied from a VM (or its Wukong) onto its instance.
-var propagatedFaults = []string{AnnotationUnschedulable, AnnotationCrash}
+var propagatedFaults = []string{AnnotationUnschedulable, AnnotationCrash, AnnotationNotMigratable}
 
-// planVM decides what happens to a VM's instance, as virt-controller does from the run strategy and the
-// state change requests that `virtctl start/stop/restart` leave in the VM's status. A restart requested
-// with AnnotationRestart is turned into the same Stop+Start request pair virt-api writes, so it works for
-// every run strategy, Manual included.
+// dynamicAnnotations are the template annotations KubeVirt v1.7 keeps in sync on a running instance
+// (syncDynamicAnnotationsAndLabelsToVMI in pkg/virt-controller/watch/vm/vm.go: the descheduler's, plus
+// those a KubeVirt CR lists in additionalLauncherAnnotationsSync, none by default). No label is synced by
+// default. Any other template metadata change waits for the next start and never requires a restart.
+var dynamicAnnotations = []string{
+	"descheduler.alpha.kubernetes.io/evict",
+	"descheduler.alpha.kubernetes.io/prefer-no-eviction",
+}
+
+// planVM decides what happens to a VM and its instance, as virt-controller's sync does: first the run
+// strategy and the state change requests that `virtctl start/stop/restart` leave in the VM's status (a
+// restart requested with AnnotationRestart is turned into the same Stop+Start request pair virt-api writes,
+// so it works for every run strategy, Manual included), then the updates of an instance that stays.
 func planVM(in vmInputs) vmPlan {
 	strategy, err := in.vm.RunStrategy()
 	if err != nil {
@@ -64,49 +77,94 @@ func planVM(in vmInputs) vmPlan {
 	p := vmPlan{strategy: strategy, requests: append([]kubevirtv1.VirtualMachineStateChangeRequest(nil), in.vm.Status.StateChangeRequests...)}
 	vmi := in.vmi
 	live := vmi != nil && vmi.DeletionTimestamp == nil
-	final := live && isFinal(vmi)
+	p.runStrategy(in, live)
+	if vmi != nil {
+		p.planUpdates(in, live)
+	}
+	// sync returns before the firmware synchronizer while the disks of a VM meant to run are not ready.
+	if in.disks.ready() || strategy == kubevirtv1.RunStrategyHalted {
+		p.firmware = legacyFirmware(in.vm)
+	}
+	return p
+}
 
+// runStrategy decides whether the instance is created or deleted.
+func (p *vmPlan) runStrategy(in vmInputs, live bool) {
+	vmi := in.vmi
+	final := live && isFinal(vmi)
 	if restart := in.faults[AnnotationRestart]; live && restart != "" && vmi.Annotations[AnnotationRestart] != restart && len(p.requests) == 0 {
 		uid := vmi.UID
 		p.requests = []kubevirtv1.VirtualMachineStateChangeRequest{
 			{Action: kubevirtv1.StopRequest, UID: &uid}, {Action: kubevirtv1.StartRequest},
 		}
 	}
-	if !p.runRequests(in, live, final) {
-		return p
+	if !p.runRequests(in, live, final) || len(p.requests) > 0 {
+		return
 	}
-	if len(p.requests) == 0 {
-		crashed := in.faults[AnnotationCrash] != ""
-		switch strategy {
-		case kubevirtv1.RunStrategyHalted:
-			p.delete = live
-		case kubevirtv1.RunStrategyAlways:
-			// A crash that is still injected holds the failed instance, which is what CrashLoopBackOff shows.
-			p.delete = final && !crashed
-			p.create = vmi == nil && in.disks.ready()
-		case kubevirtv1.RunStrategyRerunOnFailure:
-			p.delete = final && vmi.Status.Phase == kubevirtv1.Failed && !crashed
-			p.create = vmi == nil && in.disks.ready()
-		case kubevirtv1.RunStrategyOnce:
-			p.create = vmi == nil && in.disks.ready()
+	crashed := in.faults[AnnotationCrash] != ""
+	switch p.strategy {
+	case kubevirtv1.RunStrategyHalted:
+		p.delete = live
+	case kubevirtv1.RunStrategyAlways:
+		// A crash that is still injected holds the failed instance, which is what CrashLoopBackOff shows.
+		p.delete = final && !crashed
+		p.create = vmi == nil && in.disks.ready()
+	case kubevirtv1.RunStrategyRerunOnFailure:
+		p.delete = final && vmi.Status.Phase == kubevirtv1.Failed && !crashed
+		p.create = vmi == nil && in.disks.ready()
+	case kubevirtv1.RunStrategyOnce:
+		p.create = vmi == nil && in.disks.ready()
+	}
+}
+
+// planUpdates decides what changes on an existing instance and whether the VM needs a restart: the live
+// updates of planLiveUpdate, the annotations kept in sync, and the generation the instance is up to date
+// with (conditionallyBumpGenerationAnnotationOnVmi: bumped only when the VM's template is still the one the
+// instance was started from, so after a live update the VM's observedGeneration stays behind until a
+// restart, as in KubeVirt). Nothing is written to an instance on its way out.
+func (p *vmPlan) planUpdates(in vmInputs, live bool) {
+	vm, vmi := in.vm, in.vmi
+	start := startTemplate(vmi)
+	var startSpec *kubevirtv1.VirtualMachineInstanceSpec
+	if start != nil {
+		startSpec = &start.Spec
+	}
+	// Starting or stopping the instance removes the condition first (cleanupRestartRequired).
+	restartSet := vmConditionOf(&vm.Status, kubevirtv1.VirtualMachineRestartRequired) != nil && !p.create && !p.delete
+	lu := planLiveUpdate(startSpec, vm, vmi, restartSet)
+	p.restartRequired = lu.restartRequired
+	if !live || p.delete {
+		return
+	}
+	p.vmiSpec = lu.spec
+	set := func(k string, v *string) {
+		if p.annotations == nil {
+			p.annotations = map[string]*string{}
+		}
+		p.annotations[k] = v
+	}
+	sync := func(k string, want map[string]string) {
+		v, ok := want[k]
+		if got, has := vmi.Annotations[k]; has == ok && got == v {
+			return
+		}
+		if ok {
+			set(k, &v)
+		} else {
+			set(k, nil)
 		}
 	}
-	if live && !p.delete {
-		for _, k := range propagatedFaults {
-			want, ok := in.faults[k]
-			if got, has := vmi.Annotations[k]; has != ok || got != want {
-				if p.annotations == nil {
-					p.annotations = map[string]*string{}
-				}
-				if ok {
-					p.annotations[k] = &want
-				} else {
-					p.annotations[k] = nil
-				}
-			}
-		}
+	for _, k := range propagatedFaults {
+		sync(k, in.faults)
 	}
-	return p
+	for _, k := range dynamicAnnotations {
+		sync(k, vm.Spec.Template.ObjectMeta.Annotations)
+	}
+	gen := strconv.FormatInt(vm.Generation, 10)
+	if vmi.Annotations[kubevirtv1.VirtualMachineGenerationAnnotation] != gen && start != nil &&
+		equality.Semantic.DeepEqual(*start, *vm.Spec.Template) {
+		set(kubevirtv1.VirtualMachineGenerationAnnotation, &gen)
+	}
 }
 
 // runRequests works through the pending state change requests in order; false when the head request is
@@ -141,53 +199,4 @@ func (p *vmPlan) runRequests(in vmInputs, live, final bool) bool {
 		p.requests = p.requests[1:]
 	}
 	return true
-}
-
-// templateHash identifies a VM's spec.template.spec; an instance records the hash it was created from.
-func templateHash(vm *kubevirtv1.VirtualMachine) string {
-	if vm.Spec.Template == nil {
-		return ""
-	}
-	raw, err := json.Marshal(vm.Spec.Template.Spec)
-	if err != nil {
-		// The spec came from JSON; it marshals.
-		panic(err)
-	}
-	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:8])
-}
-
-// newVMI renders a VM's instance from its template, as virt-controller does: same name, template labels
-// and annotations, spec copied, controlled by the VM. It records the template hash and the restart
-// annotation it was started with, and carries the VM's injected faults from the start.
-func newVMI(vm *kubevirtv1.VirtualMachine, faults map[string]string, hash string) *kubevirtv1.VirtualMachineInstance {
-	t := vm.Spec.Template
-	vmi := &kubevirtv1.VirtualMachineInstance{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        vm.Name,
-			Namespace:   vm.Namespace,
-			Labels:      map[string]string{},
-			Annotations: map[string]string{},
-			OwnerReferences: []metav1.OwnerReference{
-				*metav1.NewControllerRef(vm, kubevirtv1.VirtualMachineGroupVersionKind),
-			},
-		},
-		Spec: *t.Spec.DeepCopy(),
-	}
-	for k, v := range t.ObjectMeta.Labels {
-		vmi.Labels[k] = v
-	}
-	for k, v := range t.ObjectMeta.Annotations {
-		vmi.Annotations[k] = v
-	}
-	vmi.Annotations[AnnotationTemplateHash] = hash
-	if v := faults[AnnotationRestart]; v != "" {
-		vmi.Annotations[AnnotationRestart] = v
-	}
-	for _, k := range propagatedFaults {
-		if v, ok := faults[k]; ok {
-			vmi.Annotations[k] = v
-		}
-	}
-	return vmi
 }

@@ -18,14 +18,20 @@ type planCase struct {
 	faults   map[string]string
 	disks    diskState
 	requests []kubevirtv1.VirtualMachineStateChangeRequest
-	// vmiRestart and vmiHash are the instance's recorded annotations; hash "" means "current".
-	vmiRestart, vmiHash string
-	ready               bool
+	// vmiRestart is the restart annotation recorded on the instance.
+	vmiRestart string
+	// change edits the VM's template after the instance was started from it.
+	change func(*kubevirtv1.VirtualMachineInstanceSpec)
+	// restartSet gives the VM a RestartRequired condition from an earlier pass.
+	restartSet bool
+	ready      bool
 
 	wantCreate, wantDelete bool
 	wantPrintable          kubevirtv1.VirtualMachinePrintableStatus
 	wantConditions         []kubevirtv1.VirtualMachineConditionType
 	wantRequests           int
+	// wantRestart is the RestartRequired message expected after the pass ("" none).
+	wantRestart string
 }
 
 const noVMI = kubevirtv1.VirtualMachineInstancePhase("none")
@@ -52,7 +58,12 @@ func TestPlanVM(t *testing.T) {
 		{name: "rerun after failure", strategy: "RerunOnFailure", phase: kubevirtv1.Failed, wantDelete: true, wantPrintable: "Stopping"},
 		{name: "once done", strategy: "Once", phase: kubevirtv1.Failed, wantPrintable: "Stopped"},
 		{name: "unschedulable", strategy: "Always", phase: kubevirtv1.Scheduling, wantPrintable: "ErrorUnschedulable", wantConditions: []kubevirtv1.VirtualMachineConditionType{ready, podScheduled}},
-		{name: "template changed", strategy: "Always", phase: kubevirtv1.Running, ready: true, vmiHash: "old", wantPrintable: "Running", wantConditions: []kubevirtv1.VirtualMachineConditionType{ready, restart}},
+		{name: "cores changed", strategy: "Always", phase: kubevirtv1.Running, ready: true, change: setCores(2), wantPrintable: "Running", wantConditions: []kubevirtv1.VirtualMachineConditionType{restart, ready}, wantRestart: msgNonLiveUpdatable},
+		{name: "restart required kept", strategy: "Always", phase: kubevirtv1.Running, ready: true, restartSet: true, wantPrintable: "Running", wantConditions: []kubevirtv1.VirtualMachineConditionType{restart, ready}, wantRestart: "earlier"},
+		{name: "restart required kept when stopped", strategy: "Halted", phase: noVMI, restartSet: true, wantPrintable: "Stopped", wantConditions: []kubevirtv1.VirtualMachineConditionType{restart, ready}, wantRestart: "earlier"},
+		{name: "stop clears restart required", strategy: "Halted", phase: kubevirtv1.Running, ready: true, restartSet: true, wantDelete: true, wantPrintable: "Stopping", wantConditions: []kubevirtv1.VirtualMachineConditionType{ready}},
+		{name: "stop keeps a template change", strategy: "Halted", phase: kubevirtv1.Running, ready: true, restartSet: true, change: setCores(2), wantDelete: true, wantPrintable: "Stopping", wantConditions: []kubevirtv1.VirtualMachineConditionType{restart, ready}, wantRestart: msgNonLiveUpdatable},
+		{name: "start clears restart required", strategy: "Always", phase: noVMI, restartSet: true, wantCreate: true, wantPrintable: "Starting", wantConditions: []kubevirtv1.VirtualMachineConditionType{ready}},
 		{name: "restart requested", strategy: "Always", phase: kubevirtv1.Running, ready: true, faults: map[string]string{AnnotationRestart: "2"}, vmiRestart: "1", wantDelete: true, wantPrintable: "Stopping", wantRequests: 2},
 		{name: "restart done", strategy: "Always", phase: kubevirtv1.Running, ready: true, faults: map[string]string{AnnotationRestart: "2"}, vmiRestart: "2", wantPrintable: "Running"},
 		{name: "restart stop done", strategy: "Manual", phase: noVMI, requests: []kubevirtv1.VirtualMachineStateChangeRequest{stop, start}, wantCreate: true, wantPrintable: "Starting"},
@@ -88,26 +99,44 @@ func TestPlanVM(t *testing.T) {
 			if st.Ready != (c.ready && c.phase == kubevirtv1.Running && !c.wantDelete) {
 				t.Errorf("ready = %v", st.Ready)
 			}
+			got := ""
+			if rr := vmConditionOf(&st, restart); rr != nil && rr.Status == corev1.ConditionTrue {
+				got = rr.Message
+			}
+			if got != c.wantRestart {
+				t.Errorf("RestartRequired message = %q, want %q", got, c.wantRestart)
+			}
 		})
 	}
+}
+
+func setCores(n uint32) func(*kubevirtv1.VirtualMachineInstanceSpec) {
+	return func(s *kubevirtv1.VirtualMachineInstanceSpec) { s.Domain.CPU.Cores = n }
 }
 
 func (c planCase) inputs() vmInputs {
 	vm := newVM("ns", "vm", c.strategy, nil, nil)
 	vm.UID = "vm-uid"
+	vm.Generation = 1
 	vm.Status.StateChangeRequests = c.requests
-	in := vmInputs{vm: vm, faults: c.faults, disks: c.disks, templateHash: templateHash(vm)}
+	if c.restartSet {
+		vm.Status.Conditions = []kubevirtv1.VirtualMachineCondition{{
+			Type: kubevirtv1.VirtualMachineRestartRequired, Status: corev1.ConditionTrue, Message: "earlier",
+		}}
+	}
+	in := vmInputs{vm: vm, faults: c.faults, disks: c.disks}
 	if in.faults == nil {
 		in.faults = map[string]string{}
 	}
 	if c.phase == noVMI {
 		return in
 	}
-	vmi := newVMI(vm, in.faults, in.templateHash)
+	vmi := newVMI(vm, in.faults)
 	vmi.UID = "vmi-uid"
 	vmi.Status.Phase = c.phase
-	if c.vmiHash != "" {
-		vmi.Annotations[AnnotationTemplateHash] = c.vmiHash
+	if c.change != nil {
+		c.change(&vm.Spec.Template.Spec)
+		vm.Generation++
 	}
 	if c.vmiRestart != "" {
 		vmi.Annotations[AnnotationRestart] = c.vmiRestart

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubevirtv1 "kubevirt.io/api/core/v1"
@@ -10,8 +12,6 @@ import (
 const (
 	vmReasonVMINotExists     = "VMINotExists"
 	vmMessageVMINotExists    = "VMI does not exist"
-	vmReasonRestartRequired  = "NonLiveUpdatableFieldChanged"
-	vmMessageRestartRequired = "a non-live-updatable field was changed in the template spec"
 	vmReasonCrashLoopBackOff = "CrashLoopBackOff"
 	vmReasonStopping         = "Stopping"
 	vmMessageStopping        = "VMI is being deleted"
@@ -24,15 +24,24 @@ const (
 )
 
 // vmStatus is the VM's status after plan was carried out: what virt-controller writes, computed afresh on
-// every pass (every condition set or removed each time) so it cannot drift from the instance.
+// every pass (every condition set or removed each time) so it cannot drift from the instance. RestartRequired
+// is the exception, as in KubeVirt v1.7: once set it stays, even on a stopped VM, until the simulator starts
+// or stops an instance (cleanupRestartRequired), and keeps its first message.
 func vmStatus(in vmInputs, p vmPlan, now metav1.Time) kubevirtv1.VirtualMachineStatus {
 	vm, vmi := in.vm, in.vmi
 	st := *vm.Status.DeepCopy()
 	st.StateChangeRequests = p.requests
 	st.RunStrategy = p.strategy
-	st.ObservedGeneration = vm.Generation
-	st.DesiredGeneration = vm.Generation
 	st.Ready = false
+	if vmi != nil {
+		syncGeneration(&st, vm, vmi, p)
+	}
+	if p.create || p.delete {
+		removeVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired)
+	}
+	if c := vmConditionOf(&st, kubevirtv1.VirtualMachineRestartRequired); p.restartRequired != "" && (c == nil || c.Status != corev1.ConditionTrue) {
+		setVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired, corev1.ConditionTrue, "", p.restartRequired, now)
+	}
 
 	switch {
 	case p.create:
@@ -41,7 +50,6 @@ func vmStatus(in vmInputs, p vmPlan, now metav1.Time) kubevirtv1.VirtualMachineS
 		setVMCondition(&st, kubevirtv1.VirtualMachineReady, corev1.ConditionFalse, vmiReasonGuestNotRunning, vmiMessageGuestNotRunning, now)
 		removeVMCondition(&st, vmConditionPodScheduled)
 		removeVMCondition(&st, kubevirtv1.VirtualMachineFailure)
-		removeVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired)
 		return st
 	case vmi == nil:
 		st.Created = false
@@ -49,7 +57,6 @@ func vmStatus(in vmInputs, p vmPlan, now metav1.Time) kubevirtv1.VirtualMachineS
 		setVMCondition(&st, kubevirtv1.VirtualMachineReady, corev1.ConditionFalse, vmReasonVMINotExists, vmMessageVMINotExists, now)
 		removeVMCondition(&st, vmConditionPodScheduled)
 		removeVMCondition(&st, kubevirtv1.VirtualMachineFailure)
-		removeVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired)
 		return st
 	}
 
@@ -89,13 +96,23 @@ func vmStatus(in vmInputs, p vmPlan, now metav1.Time) kubevirtv1.VirtualMachineS
 		removeVMCondition(&st, kubevirtv1.VirtualMachineFailure)
 	}
 
-	// An instance created outside the simulator has no hash, and nothing to compare.
-	if h, ok := vmi.Annotations[AnnotationTemplateHash]; ok && h != in.templateHash && !stopping && !isFinal(vmi) {
-		setVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired, corev1.ConditionTrue, vmReasonRestartRequired, vmMessageRestartRequired, now)
-	} else {
-		removeVMCondition(&st, kubevirtv1.VirtualMachineRestartRequired)
-	}
 	return st
+}
+
+// syncGeneration is syncGenerationInfo: observedGeneration is the VM generation the instance is up to date
+// with (its kubevirt.io/vm-generation annotation, after this pass's bump), desiredGeneration the VM's. Without
+// an instance both keep their last values.
+func syncGeneration(st *kubevirtv1.VirtualMachineStatus, vm *kubevirtv1.VirtualMachine, vmi *kubevirtv1.VirtualMachineInstance, p vmPlan) {
+	gen := vmi.Annotations[kubevirtv1.VirtualMachineGenerationAnnotation]
+	if v := p.annotations[kubevirtv1.VirtualMachineGenerationAnnotation]; v != nil {
+		gen = *v
+	}
+	g, err := strconv.ParseInt(gen, 10, 64)
+	if err != nil {
+		// An instance the simulator did not create; KubeVirt would read its ControllerRevision.
+		return
+	}
+	st.ObservedGeneration, st.DesiredGeneration = g, vm.Generation
 }
 
 // printableWithoutInstance explains why a VM has no instance: it is not meant to run, or its disks hold it.
@@ -158,6 +175,16 @@ func setVMCondition(st *kubevirtv1.VirtualMachineStatus, t kubevirtv1.VirtualMac
 	st.Conditions = append(st.Conditions, kubevirtv1.VirtualMachineCondition{
 		Type: t, Status: status, Reason: reason, Message: message, LastTransitionTime: now,
 	})
+}
+
+// vmConditionOf returns the condition of type t, or nil.
+func vmConditionOf(st *kubevirtv1.VirtualMachineStatus, t kubevirtv1.VirtualMachineConditionType) *kubevirtv1.VirtualMachineCondition {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == t {
+			return &st.Conditions[i]
+		}
+	}
+	return nil
 }
 
 func removeVMCondition(st *kubevirtv1.VirtualMachineStatus, t kubevirtv1.VirtualMachineConditionType) {

@@ -67,6 +67,7 @@ func (r *vmiReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 	in := vmiInputs{
 		crash:         vmi.Annotations[AnnotationCrash],
 		unschedulable: vmi.Annotations[AnnotationUnschedulable],
+		notMigratable: vmi.Annotations[AnnotationNotMigratable],
 		node:          nodeFor(vmi.Namespace, vmi.Name, vmi.Spec.NodeSelector, r.nodes),
 		step:          r.bootDuration / bootPhases,
 		now:           metav1.Now(),

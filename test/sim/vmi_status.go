@@ -26,6 +26,8 @@ type vmiInputs struct {
 	crash string
 	// unschedulable is the injected scheduler message; non-empty holds an unscheduled instance in Scheduling.
 	unschedulable string
+	// notMigratable is the injected reason a running instance cannot migrate; "" means it can.
+	notMigratable string
 	// missingSecret names the network data Secret when it does not exist, which keeps the launcher pod from
 	// starting.
 	missingSecret string
@@ -50,40 +52,58 @@ func isFinal(vmi *kubevirtv1.VirtualMachineInstance) bool {
 
 // planVMI is the simulated virt-handler's decision for one instance that is not final: its status now and
 // how long until the next timed step (0: only a watch event can change the outcome). With a zero step it
-// runs every untimed transition in one pass, so a benchmark pays one write per boot.
+// runs every untimed transition in one pass, so a benchmark pays one write per boot. The CPU and memory it
+// reports follow the spec at once, so a live update of the spec is a hotplug done.
 func planVMI(vmi *kubevirtv1.VirtualMachineInstance, in vmiInputs) (kubevirtv1.VirtualMachineInstanceStatus, time.Duration) {
 	st := *vmi.Status.DeepCopy()
+	syncHotplugStatus(&st, &vmi.Spec)
 	if in.crash != "" {
 		enterPhase(&st, kubevirtv1.Failed, in.now)
 		st.Reason = vmiReasonCrashed
 		setVMICondition(&st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse, vmiReasonCrashed, in.crash, in.now)
 		return st, 0
 	}
+	wait := bootVMI(&st, in)
+	if st.Phase == kubevirtv1.Running {
+		// virt-handler works out migratability once the domain runs (calculateLiveMigrationCondition).
+		if in.notMigratable != "" {
+			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceIsMigratable, corev1.ConditionFalse,
+				kubevirtv1.VirtualMachineInstanceReasonDisksNotMigratable, in.notMigratable, in.now)
+		} else {
+			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceIsMigratable, corev1.ConditionTrue, "", "", in.now)
+		}
+	}
+	return st, wait
+}
+
+// bootVMI moves st through the boot phases as far as time and faults allow; it returns how long until the
+// next timed step.
+func bootVMI(st *kubevirtv1.VirtualMachineInstanceStatus, in vmiInputs) time.Duration {
 	elapsed := in.inPhase
 	for {
 		switch st.Phase {
 		case kubevirtv1.Running:
-			return st, 0
+			return 0
 		case kubevirtv1.VmPhaseUnset:
 			// A new instance is Pending at once: virt-controller has only to render its pod.
-			enterPhase(&st, kubevirtv1.Pending, in.now)
-			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse,
+			enterPhase(st, kubevirtv1.Pending, in.now)
+			setVMICondition(st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionFalse,
 				vmiReasonGuestNotRunning, vmiMessageGuestNotRunning, in.now)
 			elapsed = 0
 			continue
 		case kubevirtv1.Scheduling:
 			// The scheduler's verdict shows as soon as the pod exists, not after the phase's time.
 			if in.unschedulable != "" {
-				setVMICondition(&st, kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled),
+				setVMICondition(st, kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled),
 					corev1.ConditionFalse, vmiReasonUnschedulable, in.unschedulable, in.now)
-				return st, 0
+				return 0
 			}
 		}
 		if elapsed < in.step {
-			return st, in.step - elapsed
+			return in.step - elapsed
 		}
-		if !advanceVMI(&st, in) {
-			return st, 0
+		if !advanceVMI(st, in) {
+			return 0
 		}
 		elapsed = 0
 	}

@@ -26,6 +26,8 @@ func main() {
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "kubevirt-sim: a SIMULATOR of KubeVirt, CDI and Multus for tests and demos.\n"+
 			"It fakes DataVolume imports and VM boots against an apiserver; nothing really runs.\n"+
+			"It serves KubeVirt's VirtualMachine mutating webhook on 127.0.0.1, so the apiserver must run on\n"+
+			"this machine; the webhook is unregistered when the simulator stops (SIGINT or SIGTERM).\n"+
 			"Never run it on a cluster with the real KubeVirt or CDI.\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
