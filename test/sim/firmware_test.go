@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"regexp"
 	"testing"
 	"time"
@@ -177,10 +178,31 @@ func TestFirmwareUUID(t *testing.T) {
 	})
 }
 
-// Two simulators on one apiserver each register a webhook; a VM passes both and keeps the first UUID. A
-// stopped simulator's registration is gone, and VMs are created without it.
+// A simulator deletes the registration a dead one left behind; two simulators on one apiserver each register
+// a webhook and a VM passes both, keeping the first UUID; a stopped simulator's registration is gone.
 func TestWebhookLifecycle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ca, _, err := newServingCerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := (&virtAPI{name: "sim-virt-api-stale"}).configuration("https://"+addr+vmMutatePath, ca)
+	if err := env.Client.Create(context.Background(), stale); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.IgnoreNotFound(env.Client.Delete(context.Background(), stale)) })
+
 	ns := startSim(t, fastSim)
+	for _, cfg := range virtAPIConfigurations(t) {
+		if cfg.Name == stale.Name {
+			t.Fatal("the dead simulator's webhook is still registered")
+		}
+	}
 	stopSecond := startSimManager(t)
 	if n := len(virtAPIConfigurations(t)); n != 2 {
 		t.Fatalf("%d webhooks registered, want 2", n)

@@ -145,8 +145,9 @@ func (v *virtAPI) unregister() {
 	}
 }
 
-// deleteStaleVirtAPIs removes the configurations of simulators whose server no longer accepts connections.
-// A live simulator listens before it registers, so its configuration is never taken for stale.
+// deleteStaleVirtAPIs removes the configurations of simulators whose server no longer answers with a
+// certificate the configuration trusts (the process is gone, or another took its port). A live simulator
+// serves before it registers, so its configuration is never taken for stale.
 func deleteStaleVirtAPIs(ctx context.Context, c client.Client) error {
 	var list admissionregistrationv1.MutatingWebhookConfigurationList
 	if err := c.List(ctx, &list, client.HasLabels{LabelVirtAPIWebhook}); err != nil {
@@ -154,16 +155,7 @@ func deleteStaleVirtAPIs(ctx context.Context, c client.Client) error {
 	}
 	for i := range list.Items {
 		cfg := &list.Items[i]
-		if len(cfg.Webhooks) == 0 || cfg.Webhooks[0].ClientConfig.URL == nil {
-			continue
-		}
-		u, err := url.Parse(*cfg.Webhooks[0].ClientConfig.URL)
-		if err != nil {
-			continue
-		}
-		conn, err := net.DialTimeout("tcp", u.Host, time.Second)
-		if err == nil {
-			_ = conn.Close()
+		if len(cfg.Webhooks) == 0 || answers(cfg.Webhooks[0].ClientConfig) {
 			continue
 		}
 		uid := cfg.UID
@@ -172,6 +164,29 @@ func deleteStaleVirtAPIs(ctx context.Context, c client.Client) error {
 		}
 	}
 	return nil
+}
+
+// answers reports whether a TLS server trusted by cc's caBundle listens at cc's URL.
+func answers(cc admissionregistrationv1.WebhookClientConfig) bool {
+	if cc.URL == nil {
+		// Not one of ours: a service reference is left alone.
+		return true
+	}
+	u, err := url.Parse(*cc.URL)
+	if err != nil {
+		return false
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(cc.CABundle) {
+		return false
+	}
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	conn, err := dialer.Dial("tcp", u.Host)
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
 }
 
 // handleVMMutation answers one admission review for a VirtualMachine with mutateVM's patch.
