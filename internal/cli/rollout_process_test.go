@@ -140,7 +140,7 @@ func TestRolloutStatusStalls(t *testing.T) {
 	}
 }
 
-// TestRolloutStatusTimeout: --timeout ends the wait with exit code 1 and says so.
+// TestRolloutStatusTimeout: --timeout or SIGINT ends the wait with exit code 1 and says so.
 func TestRolloutStatusTimeout(t *testing.T) {
 	ns := namespace(t)
 	set := createSet(t, ns, "web", 3)
@@ -149,6 +149,15 @@ func TestRolloutStatusTimeout(t *testing.T) {
 	want := `timed out after 2s waiting for WukongSet "web" rollout to finish (last status: Waiting for WukongSet "web" rollout to finish: 2 out of 3 new members have been updated...)`
 	if code != 1 || !strings.Contains(stderr, want) || !strings.Contains(stdout, "2 out of 3 new members") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, want)
+	}
+	// Ctrl-C is not a finished rollout either.
+	p := start(t, rollout(ns, "status", "web")...)
+	p.waitForOutput(t, "2 out of 3 new members")
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t); code != 1 || !strings.Contains(p.stderr.String(), "wukong rollout status: interrupted") {
+		t.Errorf("after SIGINT: exit %d, stderr %q; want exit 1 and interrupted", code, p.stderr)
 	}
 }
 
