@@ -12,6 +12,15 @@ const (
 	LabelSurge = "vm.novasphere.dev/surge"
 	// LabelWukong names the Wukong a child object (VM, DataVolume, Secret, attachment) belongs to.
 	LabelWukong = "vm.novasphere.dev/wukong"
+
+	// AnnotationStopForUpdate is set by a WukongSet on a member it stops before updating it (the Recreate
+	// strategy: every old member is stopped before any starts at the new revision). While it is present the
+	// member's VM runs with run strategy Halted; its disks are kept. The value is the revision the member
+	// waits for.
+	AnnotationStopForUpdate = "vm.novasphere.dev/stop-for-update"
+	// AnnotationAppliedSpec records on a VirtualMachine the hash of the spec the operator last applied, so a
+	// field the operator stops setting is noticed (and removed) without writing on every reconcile.
+	AnnotationAppliedSpec = "vm.novasphere.dev/applied-spec"
 )
 
 // Condition types of a Wukong.
@@ -22,8 +31,16 @@ const (
 	WukongDisksReady = "DisksReady"
 	// WukongNetworksReady is True when every network attachment exists.
 	WukongNetworksReady = "NetworksReady"
-	// WukongRestartRequired is True when a spec change takes effect only after the VM restarts.
+	// WukongRestartRequired is True while KubeVirt reports that the running VM instance needs a restart to
+	// take a spec change; the controller restarts it.
 	WukongRestartRequired = "RestartRequired"
+	// WukongUpToDate is True when the VM (and its running instance, if any) run the Wukong's current spec:
+	// KubeVirt has observed the VM's latest generation and no restart is pending. Disks are reported
+	// separately (DisksUpToDate), because a changed disk source is kept, not applied.
+	WukongUpToDate = "UpToDate"
+	// WukongDisksUpToDate is False when a disk's image, size or storage class in the spec differs from what
+	// its DataVolume was provisioned with: the disk keeps its data and is not re-imported.
+	WukongDisksUpToDate = "DisksUpToDate"
 )
 
 // Condition types of a WukongSet.
@@ -60,6 +77,10 @@ const (
 	ReasonTemplateChanged    = "VMTemplateChanged"
 	ReasonDiskSpecChanged    = "DiskSpecChanged"
 	ReasonUpToDate           = "UpToDate"
+	ReasonVMUpdating         = "Updating"
+	ReasonRestarting         = "Restarting"
+	ReasonRestartPending     = "RestartPending"
+	ReasonStoppedForUpdate   = "StoppedForUpdate"
 	ReasonCreated            = "Created"
 	ReasonUpdated            = "Updated"
 )

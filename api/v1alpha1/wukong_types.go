@@ -342,7 +342,7 @@ type WukongStatus struct {
 	// +optional
 	Phase WukongPhase `json:"phase,omitempty"`
 
-	// conditions are Ready, DisksReady, NetworksReady and RestartRequired.
+	// conditions are Ready, DisksReady, NetworksReady, RestartRequired, UpToDate and DisksUpToDate.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

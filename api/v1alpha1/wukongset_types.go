@@ -167,12 +167,32 @@ type WukongSetUpdateStrategy struct {
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxUnavailable must be a non-negative integer or a percentage such as 25%"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
+	// diskChangePolicy says what happens to a member whose disks the new template changes (a disk's image,
+	// size or storage class). Retain (default) keeps every existing disk with its data: the member is updated
+	// in place and reports the difference in its DisksUpToDate condition. Reprovision DELETES such a member
+	// with all its disks and their data and creates it again from the new template (disks imported anew);
+	// choose it only when the disks hold nothing worth keeping.
+	// +optional
+	// +kubebuilder:default=Retain
+	DiskChangePolicy DiskChangePolicy `json:"diskChangePolicy,omitempty"`
 	// maxSurge is shorthand for rollingUpdate.maxSurge.
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxSurge must be a non-negative integer or a percentage such as 25%"
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 }
+
+// DiskChangePolicy says what a rollout does with disks whose source, size or storage class changed.
+// +kubebuilder:validation:Enum=Retain;Reprovision
+type DiskChangePolicy string
+
+// Disk change policies.
+const (
+	// DiskChangeRetain keeps existing disks and their data; the difference is reported.
+	DiskChangeRetain DiskChangePolicy = "Retain"
+	// DiskChangeReprovision deletes the member with its disks (their data is lost) and creates it again.
+	DiskChangeReprovision DiskChangePolicy = "Reprovision"
+)
 
 // RollingUpdateWukongSet tunes a RollingUpdate.
 type RollingUpdateWukongSet struct {

@@ -6,12 +6,15 @@ package apply
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -189,4 +192,106 @@ func fromMap(m map[string]any, obj any) error {
 		return err
 	}
 	return json.Unmarshal(raw, obj)
+}
+
+// FieldOwner is the field manager of every server-side apply the operator sends.
+const FieldOwner = "wukong-operator"
+
+// Apply keeps a child at its desired state with server-side apply, so fields others set on it (KubeVirt's
+// webhook sets the VM's firmware UUID and serial at creation, its controllers add defaults) are kept, while
+// fields the operator set and no longer wants are removed. desired carries what the operator owns: labels,
+// annotations, owner references and the fields named by fields (top-level JSON names such as "spec"). A hash
+// of that is recorded in the annotation hashAnnotation, so a reconcile of an unchanged object sends nothing;
+// a change anyone makes to those fields is noticed by comparison and undone. existing is an empty object of
+// the same type that Apply reads the cached object into.
+func Apply(ctx context.Context, c client.Client, desired, existing client.Object, hashAnnotation string, fields ...string) (Result, error) {
+	kind := Kind(desired)
+	err := c.Get(ctx, client.ObjectKeyFromObject(desired), existing)
+	found := err == nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return Unchanged, fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
+	}
+	if found {
+		if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
+			return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
+		}
+	}
+	want, err := toMap(desired)
+	if err != nil {
+		return Unchanged, err
+	}
+	intent := map[string]any{"metadata": pick(want["metadata"], "labels", "annotations", "ownerReferences")}
+	for _, f := range fields {
+		intent[f] = dropNulls(want[f])
+	}
+	hash, err := hashOf(intent)
+	if err != nil {
+		return Unchanged, err
+	}
+	if found {
+		have, err := toMap(existing)
+		if err != nil {
+			return Unchanged, err
+		}
+		same := existing.GetAnnotations()[hashAnnotation] == hash &&
+			Contains(have["metadata"], pick(want["metadata"], "labels", "annotations"))
+		for _, f := range fields {
+			same = same && Contains(have[f], want[f])
+		}
+		if same {
+			return Unchanged, nil
+		}
+	}
+	md := intent["metadata"].(map[string]any)
+	annotations, _ := md["annotations"].(map[string]any)
+	if annotations == nil {
+		annotations = map[string]any{}
+	}
+	annotations[hashAnnotation] = hash
+	md["annotations"] = annotations
+	md["name"], md["namespace"] = desired.GetName(), desired.GetNamespace()
+	intent["apiVersion"], intent["kind"] = want["apiVersion"], want["kind"]
+	u := &unstructured.Unstructured{Object: intent}
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return Unchanged, fmt.Errorf("apply %s %s: %w", kind, desired.GetName(), err)
+	}
+	// The apiserver's answer names the object written, for events that refer to it.
+	desired.SetUID(u.GetUID())
+	desired.SetResourceVersion(u.GetResourceVersion())
+	if found {
+		return Updated, nil
+	}
+	return Created, nil
+}
+
+func hashOf(v any) (string, error) {
+	raw, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// dropNulls removes null values (zero times such as an embedded template's creationTimestamp) from a decoded
+// JSON value: in an apply they would claim fields the operator does not set.
+func dropNulls(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if e != nil {
+				out[k] = dropNulls(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = dropNulls(e)
+		}
+		return out
+	default:
+		return v
+	}
 }

@@ -38,6 +38,10 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 	if w.Spec.RunStrategy != "" {
 		runStrategy = kubevirtv1.VirtualMachineRunStrategy(w.Spec.RunStrategy)
 	}
+	if _, held := w.Annotations[v1alpha1.AnnotationStopForUpdate]; held {
+		// Its set stops the member before updating it (Recreate); the disks stay.
+		runStrategy = kubevirtv1.RunStrategyHalted
+	}
 	memory := w.Spec.Memory.DeepCopy()
 	short, _ := cloudinit.Hostname(w)
 

@@ -49,6 +49,11 @@ var (
 	MembersCreated = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_members_created_total", Help: "Members created by WukongSets.",
 	}, setLabels)
+	// MembersUpdated counts members moved to a new revision in place, by kind of update (metadata, live,
+	// restart, none): none of these re-creates a VM or a disk.
+	MembersUpdated = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wukongset_members_updated_total", Help: "Members updated in place by WukongSets, by kind of update.",
+	}, []string{LabelNamespace, LabelSet, "kind"})
 	// TemplateInvalid counts reconciles that found a set's template invalid at some index.
 	TemplateInvalid = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_template_invalid_total", Help: "Reconciles that found a WukongSet's template invalid at some member index (render or dry-run validation).",
@@ -70,7 +75,7 @@ func gauge(name, help string) *prometheus.GaugeVec {
 func init() {
 	metrics.Registry.MustRegister(ReplicasDesired, ReplicasCurrent, ReplicasReady, ReplicasAvailable, ReplicasUpdated,
 		QuotaBlocked, RolloutInProgress, ProgressDeadlineExceeded, MembersByPhase, CreateFailures, DeleteFailures,
-		MembersCreated, TemplateInvalid, ReadyLatency)
+		MembersCreated, MembersUpdated, TemplateInvalid, ReadyLatency)
 }
 
 // ForgetSet drops every series of a deleted set.
@@ -80,7 +85,7 @@ func ForgetSet(namespace, set string) {
 		ReplicasUpdated, QuotaBlocked, RolloutInProgress, ProgressDeadlineExceeded, MembersByPhase} {
 		v.DeletePartialMatch(match)
 	}
-	for _, v := range []*prometheus.CounterVec{CreateFailures, DeleteFailures, MembersCreated, TemplateInvalid} {
+	for _, v := range []*prometheus.CounterVec{CreateFailures, DeleteFailures, MembersCreated, MembersUpdated, TemplateInvalid} {
 		v.DeletePartialMatch(match)
 	}
 	ReadyLatency.DeletePartialMatch(match)

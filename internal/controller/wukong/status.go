@@ -35,6 +35,8 @@ type observed struct {
 	vmi *kubevirtv1.VirtualMachineInstance
 	// wrote lists the writes this reconcile made to children, for events.
 	wrote []childWrite
+	// update says whether this reconcile changed the VM or restarted it.
+	update vmUpdate
 }
 
 // childWrite is one create or update of a child.
@@ -71,6 +73,10 @@ func computeStatus(w *vmv1alpha1.Wukong, obs *observed) vmv1alpha1.WukongStatus 
 	}
 	restart, restartReason, restartMsg := restartCondition(obs)
 	set(vmv1alpha1.WukongRestartRequired, restart, restartReason, restartMsg)
+	disksCurrent, disksCurrentReason, disksCurrentMsg := disksUpToDateCondition(obs)
+	set(vmv1alpha1.WukongDisksUpToDate, disksCurrent, disksCurrentReason, disksCurrentMsg)
+	upToDate, upToDateReason, upToDateMsg := upToDateCondition(w, obs)
+	set(vmv1alpha1.WukongUpToDate, upToDate, upToDateReason, upToDateMsg)
 
 	phase, ready, reason, msg := phaseOf(w, obs, disksOK, disksReason, disksMsg)
 	st.Phase = phase
@@ -213,23 +219,9 @@ func importFailure(dv *cdiv1.DataVolume) (string, bool) {
 	return "", false
 }
 
-// restartCondition reports changes that take effect only when the VM restarts or its disks are
-// re-provisioned.
+// restartCondition reports KubeVirt's RestartRequired: a change that takes effect only when the VM
+// restarts, which the controller does (see needsRestart).
 func restartCondition(obs *observed) (bool, string, string) {
-	var msgs []string
-	for _, o := range obs.dataVolumes {
-		if o.actual == nil {
-			continue
-		}
-		if !equality.Semantic.DeepEqual(o.actual.Spec.Source, o.desired.Spec.Source) ||
-			!storageEqual(o.actual.Spec.Storage, o.desired.Spec.Storage) {
-			msgs = append(msgs, fmt.Sprintf("DataVolume %s was provisioned from another image or size; "+
-				"the disk keeps its data and is not re-imported: delete the DataVolume to re-provision it", o.desired.Name))
-		}
-	}
-	if len(msgs) > 0 {
-		return true, vmv1alpha1.ReasonDiskSpecChanged, strings.Join(msgs, "; ")
-	}
 	if obs.vm != nil {
 		if c := vmCondition(obs.vm, kubevirtv1.VirtualMachineRestartRequired); c != nil && c.Status == corev1.ConditionTrue {
 			msg := c.Message
@@ -240,6 +232,27 @@ func restartCondition(obs *observed) (bool, string, string) {
 		}
 	}
 	return false, vmv1alpha1.ReasonUpToDate, ""
+}
+
+// disksUpToDateCondition reports disks whose image, size or storage class in the spec differ from what their
+// DataVolume was provisioned with. Such a disk keeps its data: CDI does not re-import, and the operator never
+// deletes a disk to re-provision it.
+func disksUpToDateCondition(obs *observed) (bool, string, string) {
+	var msgs []string
+	for _, o := range obs.dataVolumes {
+		if o.actual == nil {
+			continue
+		}
+		if !equality.Semantic.DeepEqual(o.actual.Spec.Source, o.desired.Spec.Source) ||
+			!storageEqual(o.actual.Spec.Storage, o.desired.Spec.Storage) {
+			msgs = append(msgs, fmt.Sprintf("DataVolume %s was provisioned from another image, size or storage class; "+
+				"the disk keeps its data and is not re-imported (delete the DataVolume to re-provision it, losing its data)", o.desired.Name))
+		}
+	}
+	if len(msgs) > 0 {
+		return false, vmv1alpha1.ReasonDiskSpecChanged, strings.Join(msgs, "; ")
+	}
+	return true, vmv1alpha1.ReasonUpToDate, ""
 }
 
 func storageEqual(a, b *cdiv1.StorageSpec) bool {

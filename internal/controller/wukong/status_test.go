@@ -296,6 +296,8 @@ func TestComputeStatus(t *testing.T) {
 			vmv1alpha1.WukongDisksReady:      {"True", vmv1alpha1.ReasonDisksReady},
 			vmv1alpha1.WukongNetworksReady:   {"True", vmv1alpha1.ReasonAttachmentsReady},
 			vmv1alpha1.WukongRestartRequired: {"False", vmv1alpha1.ReasonUpToDate},
+			vmv1alpha1.WukongUpToDate:        {"True", vmv1alpha1.ReasonUpToDate},
+			vmv1alpha1.WukongDisksUpToDate:   {"True", vmv1alpha1.ReasonUpToDate},
 		}
 		if len(conds) != len(wantConds) {
 			t.Errorf("%d conditions, want %d: %+v", len(conds), len(wantConds), conds)
@@ -363,28 +365,112 @@ func TestComputeStatus(t *testing.T) {
 		}
 	})
 
-	t.Run("a changed disk source outranks KubeVirt's RestartRequired", func(t *testing.T) {
+	t.Run("a changed disk source is kept and reported, not a restart", func(t *testing.T) {
 		obs := runningObs()
-		obs.vm.Status.Conditions = []kubevirtv1.VirtualMachineCondition{{Type: kubevirtv1.VirtualMachineRestartRequired, Status: corev1.ConditionTrue}}
 		other := "docker://quay.io/containerdisks/fedora:42"
 		obs.dataVolumes[0].desired.Spec.Source.Registry.URL = &other
-		c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongRestartRequired)
-		want := "DataVolume w-root was provisioned from another image or size; the disk keeps its data and is not re-imported: delete the DataVolume to re-provision it"
-		if c.Status != metav1.ConditionTrue || c.Reason != vmv1alpha1.ReasonDiskSpecChanged || c.Message != want {
-			t.Errorf("RestartRequired = %+v", c)
+		st := computeStatus(wukong(""), obs)
+		c := meta.FindStatusCondition(st.Conditions, vmv1alpha1.WukongDisksUpToDate)
+		want := "DataVolume w-root was provisioned from another image, size or storage class; the disk keeps its data and is " +
+			"not re-imported (delete the DataVolume to re-provision it, losing its data)"
+		if c.Status != metav1.ConditionFalse || c.Reason != vmv1alpha1.ReasonDiskSpecChanged || c.Message != want {
+			t.Errorf("DisksUpToDate = %+v", c)
+		}
+		if !meta.IsStatusConditionFalse(st.Conditions, vmv1alpha1.WukongRestartRequired) || !meta.IsStatusConditionTrue(st.Conditions, vmv1alpha1.WukongUpToDate) {
+			t.Errorf("a kept disk must not ask for a restart nor hold the VM's UpToDate: %+v", st.Conditions)
 		}
 	})
 
-	t.Run("a grown disk needs re-provisioning; an equal size spelled differently does not", func(t *testing.T) {
+	t.Run("a grown disk is reported; an equal size spelled differently is not", func(t *testing.T) {
 		obs := runningObs()
 		obs.dataVolumes[0].desired.Spec.Storage.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("20Gi")
-		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongRestartRequired); c.Reason != vmv1alpha1.ReasonDiskSpecChanged {
-			t.Errorf("20Gi over 10Gi: RestartRequired = %+v", c)
+		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Reason != vmv1alpha1.ReasonDiskSpecChanged {
+			t.Errorf("20Gi over 10Gi: DisksUpToDate = %+v", c)
 		}
 		obs = runningObs()
 		obs.dataVolumes[0].desired.Spec.Storage.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("10240Mi")
-		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongRestartRequired); c.Status != metav1.ConditionFalse {
-			t.Errorf("10240Mi over 10Gi: RestartRequired = %+v", c)
+		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Status != metav1.ConditionTrue {
+			t.Errorf("10240Mi over 10Gi: DisksUpToDate = %+v", c)
+		}
+	})
+
+	t.Run("UpToDate follows KubeVirt", func(t *testing.T) {
+		restartRequired := []kubevirtv1.VirtualMachineCondition{{Type: kubevirtv1.VirtualMachineRestartRequired, Status: corev1.ConditionTrue, Message: "cores changed"}}
+		cases := []struct {
+			name   string
+			change func(w *vmv1alpha1.Wukong, obs *observed)
+			status metav1.ConditionStatus
+			reason string
+		}{
+			{"running the spec", func(*vmv1alpha1.Wukong, *observed) {}, metav1.ConditionTrue, vmv1alpha1.ReasonUpToDate},
+			{"VM just written", func(_ *vmv1alpha1.Wukong, o *observed) { o.update.applied = true }, metav1.ConditionFalse, vmv1alpha1.ReasonVMUpdating},
+			{"generation not observed", func(_ *vmv1alpha1.Wukong, o *observed) { o.vm.Generation = 2 }, metav1.ConditionFalse, vmv1alpha1.ReasonVMUpdating},
+			{"restart required", func(_ *vmv1alpha1.Wukong, o *observed) { o.vm.Status.Conditions = restartRequired }, metav1.ConditionFalse, vmv1alpha1.ReasonRestartPending},
+			{"restart requested now", func(_ *vmv1alpha1.Wukong, o *observed) { o.update.restarted = true }, metav1.ConditionFalse, vmv1alpha1.ReasonRestarting},
+			{"restart in progress", func(_ *vmv1alpha1.Wukong, o *observed) {
+				o.vm.Status.StateChangeRequests = []kubevirtv1.VirtualMachineStateChangeRequest{{Action: kubevirtv1.StartRequest}}
+			}, metav1.ConditionFalse, vmv1alpha1.ReasonRestarting},
+			{"not running: the next start takes the spec", func(_ *vmv1alpha1.Wukong, o *observed) {
+				o.vmi = nil
+				o.vm.Status.Conditions = restartRequired
+			}, metav1.ConditionTrue, vmv1alpha1.ReasonUpToDate},
+			{"stopping for a Recreate update", func(w *vmv1alpha1.Wukong, _ *observed) {
+				w.Annotations = map[string]string{vmv1alpha1.AnnotationStopForUpdate: "v2"}
+			}, metav1.ConditionFalse, vmv1alpha1.ReasonStoppedForUpdate},
+			{"stopped for a Recreate update", func(w *vmv1alpha1.Wukong, o *observed) {
+				w.Annotations = map[string]string{vmv1alpha1.AnnotationStopForUpdate: "v2"}
+				o.vmi = nil
+			}, metav1.ConditionTrue, vmv1alpha1.ReasonStoppedForUpdate},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				w, obs := wukong(""), runningObs()
+				obs.vm.Generation, obs.vm.Status.DesiredGeneration = 1, 1
+				tc.change(w, obs)
+				c := meta.FindStatusCondition(computeStatus(w, obs).Conditions, vmv1alpha1.WukongUpToDate)
+				if c.Status != tc.status || c.Reason != tc.reason {
+					t.Errorf("UpToDate = %s/%s (%s), want %s/%s", c.Status, c.Reason, c.Message, tc.status, tc.reason)
+				}
+			})
+		}
+	})
+
+	t.Run("restart decision", func(t *testing.T) {
+		restartRequired := []kubevirtv1.VirtualMachineCondition{{Type: kubevirtv1.VirtualMachineRestartRequired, Status: corev1.ConditionTrue}}
+		cases := []struct {
+			name   string
+			change func(obs *observed)
+			want   bool
+		}{
+			{"KubeVirt asks for a restart", func(o *observed) { o.vm.Status.Conditions = restartRequired }, true},
+			{"nothing to restart for", func(*observed) {}, false},
+			{"KubeVirt has not observed the latest spec", func(o *observed) { o.vm.Status.Conditions, o.vm.Generation = restartRequired, 2 }, false},
+			{"a restart is already pending", func(o *observed) {
+				o.vm.Status.Conditions = restartRequired
+				o.vm.Status.StateChangeRequests = []kubevirtv1.VirtualMachineStateChangeRequest{{Action: kubevirtv1.StartRequest}}
+			}, false},
+			{"no instance", func(o *observed) { o.vm.Status.Conditions, o.vmi = restartRequired, nil }, false},
+			{"instance going away", func(o *observed) {
+				o.vm.Status.Conditions = restartRequired
+				o.vmi.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+			}, false},
+			{"run strategy Once cannot restart", func(o *observed) {
+				o.vm.Status.Conditions = restartRequired
+				rs := kubevirtv1.RunStrategyOnce
+				o.vm.Spec.RunStrategy = &rs
+			}, false},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				obs := runningObs()
+				obs.vm.Generation, obs.vm.Status.DesiredGeneration = 1, 1
+				always := kubevirtv1.RunStrategyAlways
+				obs.vm.Spec.RunStrategy = &always
+				tc.change(obs)
+				if got := needsRestart(obs.vm, obs.vmi); got != tc.want {
+					t.Errorf("needsRestart = %t, want %t", got, tc.want)
+				}
+			})
 		}
 	})
 

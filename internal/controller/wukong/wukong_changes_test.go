@@ -17,46 +17,49 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/test/sim"
 )
 
-// TestCPUChangeRequiresRestart changes the CPU count of a running VM: the VM's template follows at once,
-// and the Wukong reports RestartRequired (from KubeVirt's condition) until the VM is restarted.
-func TestCPUChangeRequiresRestart(t *testing.T) {
+// TestCPUChangeRestartsInPlace changes the CPU count of a running VM: the VM's template follows at once,
+// KubeVirt reports RestartRequired (cores cannot change live), and the controller restarts the VM the way
+// `virtctl restart` does. The VM, its disks and its firmware UUID and serial stay the same objects and values.
+func TestCPUChangeRestartsInPlace(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
 	create(t, newWukong(ns, "cpu"))
 	w := waitPhase(t, ns, "cpu", vmv1alpha1.WukongRunning)
+	vmBefore := get(t, ns, "cpu", &kubevirtv1.VirtualMachine{})
+	dvBefore := get(t, ns, "cpu-root", &cdiv1.DataVolume{})
+	vmiBefore := vmi(t, ns, "cpu")
+	fwBefore := vmBefore.Spec.Template.Spec.Domain.Firmware
 
 	mergePatch(t, w, `{"spec":{"cpu":4}}`)
-	eventually(t, timeout, func() error {
-		vm := get(t, ns, "cpu", &kubevirtv1.VirtualMachine{})
-		if c := vm.Spec.Template.Spec.Domain.CPU; c == nil || c.Cores != 4 {
-			return fmt.Errorf("VM CPU = %+v, want 4 cores", c)
-		}
-		return nil
-	})
 	waitFor(t, ns, "cpu", func(w *vmv1alpha1.Wukong) error {
-		return conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionTrue, vmv1alpha1.ReasonTemplateChanged)
-	})
-	if i := vmi(t, ns, "cpu"); i == nil || i.Spec.Domain.CPU.Cores != 2 {
-		t.Fatalf("the running instance should still have 2 cores before the restart: %+v", i)
-	}
-
-	annotate(t, get(t, ns, "cpu", &kubevirtv1.VirtualMachine{}), sim.AnnotationRestart, new("1"))
-	waitFor(t, ns, "cpu", func(w *vmv1alpha1.Wukong) error {
-		if err := conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionFalse, vmv1alpha1.ReasonUpToDate); err != nil {
+		if err := conditionIs(w, vmv1alpha1.WukongUpToDate, metav1.ConditionTrue, vmv1alpha1.ReasonUpToDate); err != nil {
 			return err
+		}
+		if w.Status.ObservedGeneration != w.Generation {
+			return fmt.Errorf("status at generation %d, want %d", w.Status.ObservedGeneration, w.Generation)
 		}
 		return phaseIs(vmv1alpha1.WukongRunning)(w)
 	})
-	if i := vmi(t, ns, "cpu"); i == nil || i.Spec.Domain.CPU.Cores != 4 {
-		t.Errorf("after the restart the instance should have 4 cores: %+v", i)
+	i := vmi(t, ns, "cpu")
+	if i == nil || i.Spec.Domain.CPU.Cores != 4 || i.UID == vmiBefore.UID {
+		t.Fatalf("after the restart a new instance should run 4 cores: %+v", i)
+	}
+	vm := get(t, ns, "cpu", &kubevirtv1.VirtualMachine{})
+	if vm.UID != vmBefore.UID {
+		t.Errorf("the VirtualMachine was replaced: UID %s, was %s", vm.UID, vmBefore.UID)
+	}
+	if dv := get(t, ns, "cpu-root", &cdiv1.DataVolume{}); dv.UID != dvBefore.UID {
+		t.Errorf("the DataVolume was replaced: UID %s, was %s", dv.UID, dvBefore.UID)
+	}
+	if fw := vm.Spec.Template.Spec.Domain.Firmware; !equality.Semantic.DeepEqual(fw, fwBefore) {
+		t.Errorf("firmware changed by the update (-before +after):\n%s", diff.Diff(fwBefore, fw))
 	}
 }
 
 // TestDiskImageChangeKeepsDataVolume changes the image of an imported disk: re-importing would destroy the
-// disk's data, so the DataVolume keeps its source and the Wukong says a re-provision is needed instead.
+// disk's data, so the DataVolume keeps its source and the Wukong reports the difference instead.
 func TestDiskImageChangeKeepsDataVolume(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
@@ -66,14 +69,14 @@ func TestDiskImageChangeKeepsDataVolume(t *testing.T) {
 
 	mergePatch(t, w, `{"spec":{"disks":[{"name":"root","size":"10Gi","image":"docker://quay.io/containerdisks/fedora:42"}]}}`)
 	w = waitFor(t, ns, "img", func(w *vmv1alpha1.Wukong) error {
-		return conditionIs(w, vmv1alpha1.WukongRestartRequired, metav1.ConditionTrue, vmv1alpha1.ReasonDiskSpecChanged)
+		return conditionIs(w, vmv1alpha1.WukongDisksUpToDate, metav1.ConditionFalse, vmv1alpha1.ReasonDiskSpecChanged)
 	})
-	if msg := condition(w, vmv1alpha1.WukongRestartRequired).Message; !strings.Contains(msg, "DataVolume img-root") {
-		t.Errorf("RestartRequired message %q does not name DataVolume img-root", msg)
+	if msg := condition(w, vmv1alpha1.WukongDisksUpToDate).Message; !strings.Contains(msg, "DataVolume img-root") {
+		t.Errorf("DisksUpToDate message %q does not name DataVolume img-root", msg)
 	}
 	dv := get(t, ns, "img-root", &cdiv1.DataVolume{})
-	if !equality.Semantic.DeepEqual(dv.Spec, before.Spec) || dv.Generation != before.Generation {
-		t.Errorf("DataVolume spec changed (-before +after):\n%s", diff.Diff(before.Spec, dv.Spec))
+	if !equality.Semantic.DeepEqual(dv.Spec, before.Spec) || dv.Generation != before.Generation || dv.UID != before.UID {
+		t.Errorf("DataVolume changed (-before +after):\n%s", diff.Diff(before.Spec, dv.Spec))
 	}
 	if url := dv.Spec.Source.Registry.URL; url == nil || *url != "docker://quay.io/containerdisks/fedora:41" {
 		t.Errorf("DataVolume source = %v, want the original image", url)

@@ -55,7 +55,8 @@ const missingSecretRetry = 30 * time.Second
 // +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachineinstances,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachines/status,verbs=get;patch
+// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachineinstances,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=cdi.kubevirt.io,resources=datavolumes,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
@@ -154,14 +155,21 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		}
 		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
 	}
+	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
+	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
 	vm := &kubevirtv1.VirtualMachine{}
-	ours, err := ensure(want.vm, vm, "spec")
-	if err != nil {
-		return obs, err
-	}
-	if !ours {
+	res, err := apply.Apply(ctx, r.Client, want.vm, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
+	var conflict *apply.ErrNotControlled
+	switch {
+	case errors.As(err, &conflict):
 		// The VM and its instance are someone else's; reporting them would pass their state off as ours.
+		obs.conflict = conflict
 		return obs, nil
+	case err != nil:
+		return obs, err
+	case res != apply.Unchanged:
+		obs.wrote = append(obs.wrote, childWrite{result: res, obj: want.vm})
+		obs.update.applied = true
 	}
 	if vm.UID != "" {
 		obs.vm = vm
@@ -172,6 +180,19 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		obs.vmi = vmi
 	case !apierrors.IsNotFound(err):
 		return obs, fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
+	}
+	if obs.vm == nil || obs.update.applied {
+		// KubeVirt has not seen this spec yet; its answer (live update or RestartRequired) brings us back.
+		return obs, nil
+	}
+	if err := r.syncInstanceLabels(ctx, obs.vm, obs.vmi); err != nil {
+		return obs, err
+	}
+	if needsRestart(obs.vm, obs.vmi) {
+		if err := r.restart(ctx, obs.vm.DeepCopy(), obs.vmi); err != nil {
+			return obs, err
+		}
+		obs.update.restarted = true
 	}
 	return obs, nil
 }

@@ -36,16 +36,35 @@ type newMember struct {
 	surge    bool
 }
 
-// execute deletes members, then validates and creates new ones, each bounded in concurrency.
-func (r *Reconciler) execute(ctx context.Context, set *vmv1alpha1.WukongSet, deletes []string, creates []newMember) outcome {
+// executeStep carries out a step: deletes, then stops and in-place updates, then validated creates, each
+// bounded in concurrency. A template that cannot be rendered for some member stops updates and creates.
+func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions, obs *observation) outcome {
 	workers := r.concurrency(set)
-	if len(deletes) > 0 {
-		if out := r.deleteMembers(ctx, set, deletes, workers); out.err != nil {
+	if len(plan.Delete) > 0 {
+		if out := r.deleteMembers(ctx, set, plan.Delete, obs, workers); out.err != nil {
 			return out
 		}
 	}
-	if len(creates) == 0 {
+	if len(plan.Hold)+len(plan.Update) > 0 && obs.renderErr != nil {
+		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
+		return outcome{failureReason: ReasonInvalidTemplate, failureMessage: obs.renderErr.Error()}
+	}
+	if len(plan.Hold) > 0 {
+		if out := r.holdMembers(ctx, set, plan.Hold, obs, workers); out.err != nil || out.failureReason != "" {
+			return out
+		}
+	}
+	if len(plan.Update) > 0 {
+		if out := r.updateMembers(ctx, set, plan.Update, obs, workers); out.err != nil || out.failureReason != "" {
+			return out
+		}
+	}
+	if len(plan.Create) == 0 {
 		return outcome{}
+	}
+	creates := make([]newMember, 0, len(plan.Create))
+	for _, c := range plan.Create {
+		creates = append(creates, newMember{index: c.Index, revision: c.Revision, template: revs.templates[c.Revision], surge: c.Surge})
 	}
 	toCreate, out := r.renderAndValidate(ctx, set, creates, workers)
 	if out.failureReason != "" || out.err != nil || len(toCreate) == 0 {
@@ -181,18 +200,23 @@ func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 	return outcome{}
 }
 
-func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, workers int) outcome {
+// deleteMembers deletes members, each bound to the UID observed: a stale cache never deletes a same-named
+// member created since. A member the cache does not show yet (only expected) is left for a later pass.
+func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
 	var victims []*vmv1alpha1.Wukong
 	for _, n := range names {
-		victims = append(victims, &vmv1alpha1.Wukong{})
-		victims[len(victims)-1].Name, victims[len(victims)-1].Namespace = n, set.Namespace
+		if m := obs.byName[n]; m != nil {
+			victims = append(victims, m)
+		}
 	}
 	errs := parallel(ctx, victims, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		r.expect.expectDelete(set.UID, m.Name)
 		// Foreground: the member keeps its name until the garbage collector has removed its VM, disks and
 		// Secret, so a member re-created at the same index never meets its predecessor's children.
-		err := r.Client.Delete(ctx, m, client.PropagationPolicy(metav1.DeletePropagationForeground))
-		if apierrors.IsNotFound(err) {
+		err := r.Client.Delete(ctx, m.DeepCopy(), client.PropagationPolicy(metav1.DeletePropagationForeground),
+			client.Preconditions{UID: &m.UID})
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			// Gone already, or another object holds the name now: nothing of ours to delete.
 			return nil
 		}
 		return err
@@ -202,7 +226,7 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		metrics.DeleteFailures.WithLabelValues(set.Namespace, set.Name, string(apierrors.ReasonForError(err))).Inc()
 	}
 	if deleted := len(victims) - len(errs); deleted > 0 {
-		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted %d members: %s", deleted, strings.Join(names, ", "))
+		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted %d members: %s", deleted, span(victims))
 	}
 	if len(errs) > 0 {
 		msgs, _ := describe(errs)

@@ -27,6 +27,12 @@ type revisions struct {
 	templates map[string]vmv1alpha1.WukongTemplateSpec
 }
 
+// has reports whether a revision's template is stored.
+func (r *revisions) has(hash string) bool {
+	_, ok := r.templates[hash]
+	return ok
+}
+
 // revisionName is the ControllerRevision that stores a revision of a set.
 func revisionName(set *vmv1alpha1.WukongSet, hash string) string { return set.Name + "-" + hash }
 

@@ -16,11 +16,22 @@ type rolloutMember struct {
 	Revision string
 	// Available is Ready for at least minReadySeconds.
 	Available bool
+	// UpToDate is true when the member's VM runs the member's current spec (its controller observed the
+	// spec and KubeVirt applied it, live or by a restart). A member updated in place counts as unavailable
+	// until then, so a restart in progress is inside the maxUnavailable budget from the moment it is decided.
+	UpToDate bool
 	// Deleting members still exist (and count against maxSurge) until the garbage collector is done.
 	Deleting bool
 	// Surge members are temporary extra members at indices past the set's own, created during a rollout.
 	Surge bool
+	// Update is how the member moves to the update revision (see classify); meaningless at that revision.
+	Update updateKind
+	// Held is true when the member was stopped for a Recreate update; Stopped when its VM no longer runs.
+	Held, Stopped bool
 }
+
+// settled is what the budget counts: available, and not in the middle of an update.
+func (m rolloutMember) settled() bool { return m.Available && m.UpToDate }
 
 // rolloutInput is everything the rollout planner decides from.
 type rolloutInput struct {
@@ -40,18 +51,25 @@ type rolloutInput struct {
 	Paused bool
 }
 
-// rolloutPlan is one step of a rollout. Each field is acted on by the reconciler in this order: Delete, then
-// Surge. Members deleted here are re-created at the update revision by the scale pass once they are gone.
+// rolloutPlan is one step of a rollout. The reconciler acts on it in this order: Delete, Hold, Update, then
+// Surge.
 type rolloutPlan struct {
-	// Delete are members to remove now: old members within the maxUnavailable budget (unavailable ones
-	// first, then the highest index), every old member under Recreate, and surge members no longer needed.
+	// Update are old members to move to the update revision in place now: their spec, labels and
+	// annotations are rewritten and their VM follows (live, or restarted by the member's controller).
+	Update []string
+	// Hold are old members to stop before they are updated (Recreate); their disks stay.
+	Hold []string
+	// Delete are members to remove now: members re-provisioned with their disks (diskChangePolicy
+	// Reprovision), and surge members no longer needed. Members deleted here are re-created at the update
+	// revision by the scale pass once they are gone.
 	Delete []string
 	// Surge are indices at which to create temporary members at the update revision.
 	Surge []int
-	// BlockCreate tells the scale pass not to create members: under Recreate, old members still exist.
+	// BlockCreate tells the scale pass not to create members: under Recreate, members being re-provisioned
+	// still exist.
 	BlockCreate bool
-	// Done is true when every member at index >= Partition runs the update revision and no surge member is
-	// left.
+	// Done is true when every member at index >= Partition runs the update revision, is up to date, and no
+	// surge member is left.
 	Done bool
 	// Waiting says why the rollout cannot take its next step now, for the Progressing condition.
 	Waiting string
@@ -87,16 +105,17 @@ func resolveBudget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
 	return surge, unavailable
 }
 
-// planRollout decides the next step of moving members to the update revision. Member identity survives: an
-// old member k is deleted and re-created as <set>-k from the new template (by the scale pass), so its
-// index-derived values stay. maxSurge is spent on temporary members at indices past the set's own, which
-// carry load while regular members are replaced and are removed when the rollout ends. Invariants, at every
-// step: available members never drop below Replicas-MaxUnavailable because of a deletion made here, and
-// existing members (deleting ones included) never exceed Replicas+MaxSurge because of a creation made here.
+// planRollout decides the next step of moving members to the update revision. Members keep their identity
+// and their disks: an old member is updated in place the least disruptive way (see updateKind), and only a
+// member whose disks must be re-provisioned (an explicit opt-in) is deleted and re-created. maxSurge is spent
+// on temporary members at indices past the set's own, which carry load while regular members restart and are
+// removed when the rollout ends. Invariants, at every step: settled members (available and up to date) never
+// drop below Replicas-MaxUnavailable because of an update or deletion made here, and existing members
+// (deleting ones included) never exceed Replicas+MaxSurge because of a creation made here.
 func planRollout(in rolloutInput) rolloutPlan {
 	var plan rolloutPlan
 	var old, surge, staleSurge []rolloutMember
-	existing, available, highest := 0, 0, -1
+	existing, settled, highest, inProgress := 0, 0, -1, 0
 	oldDeleting := false
 	for _, m := range in.Members {
 		existing++
@@ -107,9 +126,10 @@ func planRollout(in rolloutInput) rolloutPlan {
 			}
 			continue
 		}
-		if m.Available {
-			available++
+		if m.settled() {
+			settled++
 		}
+		inScope := in.Strategy == vmv1alpha1.RecreateStrategy || m.Index >= in.Partition
 		switch {
 		case m.Surge && (m.Revision != in.UpdateRevision || m.Index < in.Replicas):
 			// A surge member of an older template, or one whose index the set has grown into: it goes like
@@ -117,69 +137,87 @@ func planRollout(in rolloutInput) rolloutPlan {
 			staleSurge = append(staleSurge, m)
 		case m.Surge:
 			surge = append(surge, m)
-		case m.Revision != in.UpdateRevision && (in.Strategy == vmv1alpha1.RecreateStrategy || m.Index >= in.Partition):
+		case m.Revision != in.UpdateRevision && inScope:
 			old = append(old, m)
+		case m.Revision == in.UpdateRevision && inScope && !m.UpToDate:
+			inProgress++
 		}
 	}
-	// budget is how many available members may go now without dropping below Replicas-MaxUnavailable.
-	budget := available - (in.Replicas - in.MaxUnavailable)
-	// release deletes members in order, unavailable ones freely and available ones within the budget.
-	release := func(ms []rolloutMember) (left int) {
+	// budget is how many settled members may be disturbed now without dropping below Replicas-MaxUnavailable.
+	budget := settled - (in.Replicas - in.MaxUnavailable)
+	// take spends the budget on a member: one that is not settled costs nothing, a settled one costs one.
+	take := func(m rolloutMember) bool {
+		if !m.settled() {
+			return true
+		}
+		if budget <= 0 {
+			return false
+		}
+		budget--
+		return true
+	}
+	// order puts members that are already down first, then the highest index, as a StatefulSet does.
+	order := func(ms []rolloutMember) []rolloutMember {
 		sort.SliceStable(ms, func(i, j int) bool {
-			if ms[i].Available != ms[j].Available {
-				return !ms[i].Available
+			if ms[i].settled() != ms[j].settled() {
+				return !ms[i].settled()
 			}
 			return ms[i].Index > ms[j].Index
 		})
-		for _, m := range ms {
-			if m.Available {
-				if budget <= 0 {
-					left++
-					continue
-				}
-				budget--
+		return ms
+	}
+	release := func(ms []rolloutMember) (left int) {
+		for _, m := range order(ms) {
+			if take(m) {
+				plan.Delete = append(plan.Delete, m.Name)
+			} else {
+				left++
 			}
-			plan.Delete = append(plan.Delete, m.Name)
 		}
 		return left
 	}
 
 	if in.Paused {
 		plan.Waiting = "the rollout is paused"
-		plan.Done = len(old) == 0 && len(surge) == 0 && len(staleSurge) == 0 && !oldDeleting
+		plan.Done = len(old) == 0 && len(surge) == 0 && len(staleSurge) == 0 && !oldDeleting && inProgress == 0
 		return plan
 	}
 
 	if in.Strategy == vmv1alpha1.RecreateStrategy {
-		for _, m := range append(old, append(surge, staleSurge...)...) {
-			plan.Delete = append(plan.Delete, m.Name)
-		}
-		plan.BlockCreate = len(old) > 0 || oldDeleting
-		if plan.BlockCreate {
-			plan.Waiting = "Recreate: waiting for every old member to be gone"
-		}
-		plan.Done = !plan.BlockCreate && len(surge)+len(staleSurge) == 0
-		return plan
+		return planRecreate(plan, old, append(surge, staleSurge...), oldDeleting, inProgress)
 	}
 
 	staleLeft := release(staleSurge)
-	if len(old) == 0 {
-		// Nothing left to replace: surge members go once the regular members replaced last are available,
+	// 1. Updates that cannot take a VM down go at once, whatever the budget.
+	var costly []rolloutMember
+	for _, m := range old {
+		if m.Update.budgeted() {
+			costly = append(costly, m)
+		} else {
+			plan.Update = append(plan.Update, m.Name)
+		}
+	}
+	if len(costly) == 0 {
+		// Nothing left that needs the budget: surge members go once the members updated last are back,
 		// within the same budget as any other deletion.
-		if oldDeleting {
-			plan.Waiting = "waiting for replaced members to come back"
-			return plan
+		switch {
+		case oldDeleting || inProgress > 0:
+			plan.Waiting = fmt.Sprintf("waiting for %d updated members to be up to date and available", inProgress)
+			if oldDeleting {
+				plan.Waiting = "waiting for replaced members to come back"
+			}
+		default:
+			if left := release(surge); left+staleLeft > 0 {
+				plan.Waiting = fmt.Sprintf("%d surge members stay until updated members are available", left+staleLeft)
+			}
 		}
-		if left := release(surge); left+staleLeft > 0 {
-			plan.Waiting = fmt.Sprintf("%d surge members stay until replaced members are available", left+staleLeft)
-		}
-		plan.Done = len(surge)+len(staleSurge) == 0
+		plan.Done = len(old) == 0 && len(surge)+len(staleSurge) == 0 && !oldDeleting && inProgress == 0
 		return plan
 	}
 
-	// 1. Surge: temporary new members, within Replicas+MaxSurge existing members, no more than the old
-	// members still to replace.
-	wantSurge := min(in.MaxSurge, len(old))
+	// 2. Surge: temporary new members, within Replicas+MaxSurge existing members, no more than the members
+	// still to restart or re-provision.
+	wantSurge := min(in.MaxSurge, len(costly))
 	if room := in.Replicas + in.MaxSurge - existing; room > 0 && len(surge) < wantSurge {
 		next := max(highest+1, in.Replicas)
 		for range min(room, wantSurge-len(surge)) {
@@ -188,11 +226,64 @@ func planRollout(in rolloutInput) rolloutPlan {
 		}
 	}
 
-	// 2. Delete old members: unavailable ones cost nothing; available ones only within the budget.
-	release(old)
-	if len(plan.Delete) == 0 && len(plan.Surge) == 0 {
-		plan.Waiting = fmt.Sprintf("%d old members wait: %d members available, minimum %d (maxUnavailable %d); "+
-			"waiting for updated members to become available", len(old), available, in.Replicas-in.MaxUnavailable, in.MaxUnavailable)
+	// 3. Restarts and re-provisioning: members already down cost nothing; settled ones only within the budget.
+	waiting := 0
+	for _, m := range order(costly) {
+		if !take(m) {
+			waiting++
+			continue
+		}
+		if m.Update == updateReprovision {
+			plan.Delete = append(plan.Delete, m.Name)
+		} else {
+			plan.Update = append(plan.Update, m.Name)
+		}
 	}
+	if waiting > 0 && len(plan.Update)+len(plan.Delete)+len(plan.Surge) == 0 {
+		plan.Waiting = fmt.Sprintf("%d old members wait: %d members available and up to date, minimum %d (maxUnavailable %d); "+
+			"waiting for updated members to become available", waiting, settled, in.Replicas-in.MaxUnavailable, in.MaxUnavailable)
+	}
+	return plan
+}
+
+// planRecreate is the Recreate strategy: every old member whose update may take its VM down is stopped
+// before any of them starts at the new revision; updates that take nothing down go at once; members whose
+// disks are re-provisioned are deleted, and the scale pass creates nothing while they exist.
+func planRecreate(plan rolloutPlan, old, surge []rolloutMember, oldDeleting bool, inProgress int) rolloutPlan {
+	var stopping []string
+	var costly []rolloutMember
+	reprovisioning := oldDeleting
+	for _, m := range old {
+		switch {
+		case m.Update == updateReprovision:
+			plan.Delete = append(plan.Delete, m.Name)
+			reprovisioning = true
+		case m.Update.budgeted():
+			costly = append(costly, m)
+			if !m.Held {
+				plan.Hold = append(plan.Hold, m.Name)
+			}
+			if !m.Held || !m.Stopped {
+				stopping = append(stopping, m.Name)
+			}
+		default:
+			plan.Update = append(plan.Update, m.Name)
+		}
+	}
+	for _, m := range surge {
+		plan.Delete = append(plan.Delete, m.Name)
+	}
+	if len(stopping) == 0 {
+		for _, m := range costly {
+			plan.Update = append(plan.Update, m.Name)
+		}
+	} else {
+		plan.Waiting = fmt.Sprintf("Recreate: waiting for %d old members to stop", len(stopping))
+	}
+	plan.BlockCreate = reprovisioning
+	if reprovisioning && plan.Waiting == "" {
+		plan.Waiting = "Recreate: waiting for every re-provisioned member to be gone"
+	}
+	plan.Done = len(old) == 0 && len(surge) == 0 && !oldDeleting && inProgress == 0
 	return plan
 }

@@ -3,6 +3,7 @@ package wukongset_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -27,17 +29,35 @@ import (
 const rolloutTimeout = 120 * time.Second
 
 // TestRolloutDesignExample62 applies design example 6.2 as written (10 members, maxUnavailable 2, maxSurge 2)
-// and rolls it to a new template.
+// and rolls it to a new template that changes memory and CPU: every member is updated in place, keeping
+// itself, its VM, its DataVolumes and its firmware identity; no disk is imported again.
 func TestRolloutDesignExample62(t *testing.T) {
 	const replicas, maxUnavailable, maxSurge = 10, 2, 2
 	set := sample(t, "vm_v1alpha1_wukongset_rolling.yaml", namespace(t, "rollout-62"))
 	set, revA := createRolledOut(t, set)
+	before := snapshot(t, set)
 
 	s := startSampler(t, set, "DesignExample62", replicas, maxUnavailable, maxSurge)
-	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Template.Spec.CPU = 8 })
+	changed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) {
+		ws.Spec.Template.Spec.Memory = resource.MustParse("16Gi")
+		ws.Spec.Template.Spec.CPU = 8
+	})
 	s.markChange(changed.Generation)
 	done := waitRolledOut(t, set)
-	s.report()
+	minReady, maxTotal := s.report()
+	if minReady < replicas-maxUnavailable || maxTotal > replicas+maxSurge {
+		t.Errorf("min Ready %d (want >= %d), max members %d (want <= %d)", minReady, replicas-maxUnavailable, maxTotal, replicas+maxSurge)
+	}
+	after := snapshot(t, set)
+	for name, b := range before {
+		a := after[name]
+		if a.member != b.member || a.vm != b.vm || !maps.Equal(a.dataVolumes, b.dataVolumes) || a.firmware != b.firmware {
+			t.Errorf("member %s lost identity or data:\n before %+v\n after  %+v", name, b, a)
+		}
+		if a.instance == b.instance {
+			t.Errorf("member %s: its VM instance %s was not restarted for a CPU change", name, a.instance)
+		}
+	}
 
 	revB := done.Status.UpdateRevision
 	if revB == revA {
@@ -103,9 +123,20 @@ func TestRolloutRecreate(t *testing.T) {
 
 	// Recreate may take every member down and never surges.
 	s := startSampler(t, set, "Recreate", replicas, replicas, 0)
+	before := snapshot(t, set)
 	s.setCheck(func(o observation) error {
-		if o.ByRevision[revA] > 0 && len(o.ByRevision) > 1 {
-			return fmt.Errorf("a new-revision member exists while %d old members (revision %s) do", o.ByRevision[revA], revA)
+		oldReady, newReady := 0, 0
+		for _, m := range o.Members {
+			switch {
+			case !m.Ready:
+			case m.Revision == revA:
+				oldReady++
+			default:
+				newReady++
+			}
+		}
+		if oldReady > 0 && newReady > 0 {
+			return fmt.Errorf("a member runs at the new revision while %d old members (revision %s) still run", oldReady, revA)
 		}
 		return nil
 	})
@@ -116,6 +147,7 @@ func TestRolloutRecreate(t *testing.T) {
 	if maxTotal > replicas {
 		t.Errorf("maxTotal %d under Recreate, want at most %d", maxTotal, replicas)
 	}
+	sameIdentity(t, before, snapshot(t, set))
 }
 
 // TestRolloutPartition: with partition 3 only indices 3 and 4 move to the new template; partition 0 then
@@ -287,7 +319,8 @@ func TestRolloutBrokenThenFixed(t *testing.T) {
 		if ws.Spec.Template.Metadata.Annotations == nil {
 			ws.Spec.Template.Metadata.Annotations = map[string]vmv1alpha1.TemplateString{}
 		}
-		ws.Spec.Template.Metadata.Annotations[sim.AnnotationImportError] = "broken image"
+		// The guest crashes at every boot from this template: an update in place restarts into it.
+		ws.Spec.Template.Metadata.Annotations[sim.AnnotationCrash] = "guest kernel panic"
 	})
 
 	memberName := regexp.MustCompile(regexp.QuoteMeta(set.Name) + `-\d+`)
@@ -312,7 +345,7 @@ func TestRolloutBrokenThenFixed(t *testing.T) {
 
 	s.setCheck(nil)
 	fixed := updateSet(t, set, func(ws *vmv1alpha1.WukongSet) {
-		delete(ws.Spec.Template.Metadata.Annotations, sim.AnnotationImportError)
+		delete(ws.Spec.Template.Metadata.Annotations, sim.AnnotationCrash)
 	})
 	s.markChange(fixed.Generation)
 	done := waitRolledOut(t, set)
@@ -463,6 +496,8 @@ func checkRevisions(ms []vmv1alpha1.Wukong, set string, n int, revision func(int
 			return fmt.Errorf("member %s at revision %s, want %s", name, m.Labels[vmv1alpha1.LabelRevision], revision(k))
 		case !meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongReady):
 			return fmt.Errorf("member %s not Ready", name)
+		case m.Status.ObservedGeneration != m.Generation || !meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongUpToDate):
+			return fmt.Errorf("member %s: its VM does not run its spec yet", name)
 		}
 	}
 	return nil

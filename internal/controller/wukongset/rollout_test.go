@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -21,11 +22,10 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/rollout/*.golden from the planners' current output")
 
-// The rollout sequences below drive the pure planners through whole rollouts in a small deterministic world:
+// The rollout sequences below drive the step planner through whole rollouts in a small deterministic world:
 // each step is one reconcile pass on a fresh cache, built with the reconciler's own adapters (rolloutInput,
-// scaleInput, newMemberAt, computeStatus) and combined the way Reconcile combines the two passes. Only the
-// combination itself is repeated here (see simWorld.reconcile), because Reconcile does it inline; and the
-// executor's bookkeeping of expectations, for the one scenario that keeps them (see simWorld.apply).
+// scaleInput, computeStatus) and planned by planStep, exactly as Reconcile does. Only the executor's effect on
+// the world is modelled here (see simWorld.apply): members updated in place, stopped, deleted or created.
 
 const simSet = "s"
 
@@ -39,14 +39,25 @@ type simMember struct {
 	surge    bool
 	// readyAt is the first step at which the member is available; -1: never (its revision is broken).
 	readyAt int
+	// upToDateAt is the first step at which the member's VM runs its spec (after an in-place update).
+	upToDateAt int
 	// goneAt is the step at which a member being deleted has disappeared; 0: not being deleted.
 	goneAt int
+	// held: stopped for a Recreate update, its VM stopped from step stoppedAt on.
+	held      bool
+	stoppedAt int
 }
 
 func (m *simMember) name() string   { return naming.Member(simSet, m.index) }
 func (m *simMember) deleting() bool { return m.goneAt > 0 }
 
-func (m *simMember) ready(step int) bool { return m.readyAt >= 0 && step >= m.readyAt }
+func (m *simMember) stopped(step int) bool { return m.held && step >= m.stoppedAt }
+
+func (m *simMember) ready(step int) bool {
+	return m.readyAt >= 0 && step >= m.readyAt && !m.stopped(step)
+}
+
+func (m *simMember) upToDate(step int) bool { return step >= m.upToDateAt }
 
 // available is what the rollout planner counts: ready and not being deleted (minReadySeconds is 0).
 func (m *simMember) available(step int) bool { return !m.deleting() && m.ready(step) }
@@ -58,6 +69,8 @@ type simWorld struct {
 	update string
 	known  []string
 	broken map[string]bool
+	// kinds is how members move to each revision (updateRestart when not given).
+	kinds map[string]updateKind
 	// readyAfter and goneAfter: a member created at step t is available from step t+readyAfter on; a member
 	// deleted at step t is gone from step t+goneAfter on (until then it is being deleted and holds its name).
 	readyAfter, goneAfter int
@@ -68,16 +81,8 @@ type simWorld struct {
 	expectations bool
 }
 
-// simPass is one reconcile pass: what the planners said and what was executed.
-type simPass struct {
-	rollout rolloutPlan
-	// scale is the scale plan after BlockCreate.
-	scale scalePlan
-	// ran is the pass that was executed: "scale", "rollout" or "" (idle).
-	ran     string
-	deletes []string
-	creates []newMember
-}
+// simPass is one reconcile pass: the step planner's plan, which is what gets executed.
+type simPass struct{ stepPlan }
 
 func (w *simWorld) find(name string) *simMember {
 	for _, m := range w.members {
@@ -101,52 +106,58 @@ func (w *simWorld) wukongs() []*vmv1alpha1.Wukong {
 		if m.deleting() {
 			wk.DeletionTimestamp = &metav1.Time{Time: simNow}
 		}
+		if m.held {
+			wk.Annotations = map[string]string{vmv1alpha1.AnnotationStopForUpdate: w.update}
+		}
+		if m.stopped(w.step) {
+			wk.Status.Phase = vmv1alpha1.WukongStopped
+		}
 		if m.ready(w.step) {
 			wk.Status.Conditions = []metav1.Condition{{Type: vmv1alpha1.WukongReady, Status: metav1.ConditionTrue,
 				Reason: "Ready", LastTransitionTime: metav1.Time{Time: simNow.Add(-time.Hour)}}}
 		}
+		upToDate := metav1.ConditionFalse
+		if m.upToDate(w.step) {
+			upToDate = metav1.ConditionTrue
+		}
+		wk.Status.Conditions = append(wk.Status.Conditions, metav1.Condition{Type: vmv1alpha1.WukongUpToDate, Status: upToDate})
 		out = append(out, wk)
 	}
 	return out
 }
 
-// reconcile is one pass of Reconcile: both plans, BlockCreate, then the scale pass alone when it has work,
-// else the rollout pass. The status (and with it currentRevision) is computed from what the pass listed.
+// kind is how members move to the update revision.
+func (w *simWorld) kind() updateKind {
+	if k, ok := w.kinds[w.update]; ok {
+		return k
+	}
+	return updateRestart
+}
+
+// reconcile is one pass of Reconcile: planStep on the members as listed, whose kinds of update are the
+// scenario's. The status (and with it currentRevision) is computed from what the pass listed.
 func (w *simWorld) reconcile() simPass {
 	r := w.r
 	if !w.expectations {
 		r = &Reconciler{}
 	}
 	members := w.wukongs()
-	rplan := planRollout(r.rolloutInput(w.set, members, w.update, simNow))
-	splan := planScale(r.scaleInput(w.set, members, nil))
-	if rplan.BlockCreate {
-		splan.Waiting += len(splan.Create)
-		splan.Create = nil
+	obs := &observation{kinds: map[string]updateKind{}}
+	for _, m := range w.members {
+		if m.revision != w.update {
+			obs.kinds[m.name()] = w.kind()
+		}
 	}
-	p := simPass{rollout: rplan, scale: splan}
-	pending := len(splan.Create) + len(splan.Delete) + splan.Waiting
-	switch {
-	case len(splan.Create)+len(splan.Delete) > 0:
-		p.ran, p.deletes = "scale", splan.Delete
-		revs := &revisions{update: w.update, templates: map[string]vmv1alpha1.WukongTemplateSpec{}}
-		for _, rev := range w.known {
-			revs.templates[rev] = vmv1alpha1.WukongTemplateSpec{}
-		}
-		for _, i := range splan.Create {
-			p.creates = append(p.creates, r.newMemberAt(w.set, revs, i))
-		}
-	case len(rplan.Delete)+len(rplan.Surge) > 0:
-		p.ran, p.deletes = "rollout", rplan.Delete
-		for _, i := range rplan.Surge {
-			p.creates = append(p.creates, newMember{index: i, revision: w.update, surge: true})
-		}
-		pending += len(rplan.Delete) + len(rplan.Surge)
-	}
-	status, _ := computeStatus(w.set, statusInput{Members: members, UpdateRevision: w.update, Pending: pending,
-		Rollout: rplan, Now: simNow})
+	plan := planStep(stepInput{
+		Scale:           r.scaleInput(w.set, members, nil),
+		Rollout:         r.rolloutInput(w.set, members, obs, w.update, simNow),
+		CurrentRevision: w.set.Status.CurrentRevision,
+		CurrentStored:   slices.Contains(w.known, w.set.Status.CurrentRevision),
+	})
+	status, _ := computeStatus(w.set, statusInput{Members: members, UpdateRevision: w.update, Pending: plan.Pending,
+		Rollout: plan.Rollout, Now: simNow})
 	w.set.Status = status
-	return p
+	return simPass{plan}
 }
 
 // simCounts are the numbers the invariants are about.
@@ -163,12 +174,14 @@ func (w *simWorld) counts() simCounts {
 	return c
 }
 
-// apply executes a pass: deletions mark members as being deleted; a create whose name is still held fails
+// apply executes a pass: deletions mark members as being deleted; stops and in-place updates change the
+// member as its controller and KubeVirt would (an update of a kind that restarts takes the member down for
+// readyAfter steps; other kinds only take a step to be observed); a create whose name is still held fails
 // with AlreadyExists, which the executor counts as success. It returns the names whose create hit an
-// existing object, and how many actions changed the world (a delete of a member already being deleted or
-// gone changes nothing). With expectations, it records them as deleteMembers and createMembers do.
+// existing object, and how many actions changed the world. With expectations, it records them as
+// deleteMembers and createMembers do.
 func (w *simWorld) apply(p simPass) (exists []string, changed int) {
-	for _, name := range p.deletes {
+	for _, name := range p.Delete {
 		if w.expectations {
 			w.r.expect.expectDelete(w.set.UID, name)
 		}
@@ -177,9 +190,30 @@ func (w *simWorld) apply(p simPass) (exists []string, changed int) {
 			changed++
 		}
 	}
-	for _, c := range p.creates {
-		name := naming.Member(simSet, c.index)
-		if w.expectations && !c.surge {
+	for _, name := range p.Hold {
+		if m := w.find(name); m != nil && !m.held {
+			m.held, m.stoppedAt = true, w.step+w.goneAfter
+			changed++
+		}
+	}
+	for _, name := range p.Update {
+		m := w.find(name)
+		if m == nil || m.revision == w.update {
+			continue
+		}
+		m.revision, m.upToDateAt = w.update, w.step+1
+		if w.kind().budgeted() || m.held {
+			m.held = false
+			m.readyAt, m.upToDateAt = w.step+w.readyAfter, w.step+w.readyAfter
+			if w.broken[w.update] {
+				m.readyAt = -1
+			}
+		}
+		changed++
+	}
+	for _, c := range p.Create {
+		name := naming.Member(simSet, c.Index)
+		if w.expectations && !c.Surge {
 			w.r.expect.expectCreate(w.set.UID, name)
 		}
 		if w.find(name) != nil {
@@ -187,10 +221,10 @@ func (w *simWorld) apply(p simPass) (exists []string, changed int) {
 			continue
 		}
 		readyAt := w.step + w.readyAfter
-		if w.broken[c.revision] {
+		if w.broken[c.Revision] {
 			readyAt = -1
 		}
-		w.members = append(w.members, &simMember{index: c.index, revision: c.revision, surge: c.surge, readyAt: readyAt})
+		w.members = append(w.members, &simMember{index: c.Index, revision: c.Revision, surge: c.Surge, readyAt: readyAt})
 		changed++
 	}
 	sort.SliceStable(w.members, func(i, j int) bool { return w.members[i].index < w.members[j].index })
@@ -200,7 +234,7 @@ func (w *simWorld) apply(p simPass) (exists []string, changed int) {
 // pendingTime reports whether the world still changes by itself: a member becoming ready or disappearing.
 func (w *simWorld) pendingTime() bool {
 	for _, m := range w.members {
-		if m.deleting() || (m.readyAt > w.step) {
+		if m.deleting() || m.readyAt > w.step || m.upToDateAt > w.step || (m.held && m.stoppedAt > w.step) {
 			return true
 		}
 	}
@@ -216,6 +250,12 @@ func (w *simWorld) describeMembers() string {
 		}
 		if m.available(w.step) {
 			s += "*"
+		}
+		if !m.upToDate(w.step) {
+			s += "?"
+		}
+		if m.held {
+			s += "^"
 		}
 		if m.surge {
 			s += "+surge"
@@ -251,7 +291,7 @@ func (w *simWorld) identity() []string {
 		if k < partition(w.set) {
 			want = w.set.Status.CurrentRevision
 		}
-		if m.index != k || m.surge || m.deleting() || m.revision != want {
+		if m.index != k || m.surge || m.deleting() || m.revision != want || m.held || !m.upToDate(w.step) {
 			bad = append(bad, fmt.Sprintf("member %s (index %d, revision %s, surge %t, deleting %t), want %s at %s",
 				m.name(), m.index, m.revision, m.surge, m.deleting(), naming.Member(simSet, k), want))
 		}
@@ -298,6 +338,14 @@ func setTemplate(rev string, broken bool) func(w *simWorld) {
 	}
 }
 
+// changeTemplate moves the set to revision rev, which members reach with an update of the given kind.
+func changeTemplate(rev string, kind updateKind) func(w *simWorld) {
+	return func(w *simWorld) {
+		setTemplate(rev, false)(w)
+		w.kinds[rev] = kind
+	}
+}
+
 func simSpec(sc simScenario) string {
 	surge, unavailable := resolveBudget(&vmv1alpha1.WukongSet{Spec: vmv1alpha1.WukongSetSpec{
 		Replicas: ptr.To(int32(sc.replicas)), UpdateStrategy: sc.strategy}})
@@ -331,13 +379,16 @@ func simSpec(sc simScenario) string {
 
 const simNotation = `# notation:
 #   step N: [members the planners list] avail=A->A' total=T->T' | what ran | notes
-#   i:rev      member s-i at revision rev; * available; "~" instead of ":" being deleted (it still holds its
-#              name); +surge a temporary surge member (label vm.novasphere.dev/surge)
+#   i:rev      member s-i at revision rev; * available; ? its VM does not run its spec yet (an update in
+#              place is being applied: observed, or restarting); ^ stopped for a Recreate update; "~" instead
+#              of ":" being deleted (it still holds its name); +surge a temporary surge member (label
+#              vm.novasphere.dev/surge)
 #   avail      available members before -> after the step's actions (floor: replicas - maxUnavailable)
 #   total      existing members, deleting ones included, before -> after (cap: replicas + maxSurge)
 #   scale      the scale pass had work and ran alone: delete [names] create [indices]; "(rollout deferred)"
 #              when the rollout plan also had work; "5=exists" a create that met an existing name
-#   rollout    the rollout pass ran: delete [names] surge [indices]
+#   rollout    the rollout pass ran: update [names updated in place] hold [names stopped first]
+#              delete [names] surge [indices]
 #   idle       neither pass had work
 #   refill=N   scale plan Waiting: members not created because their index is still held, or because of
 #              BlockCreate
@@ -347,11 +398,12 @@ const simNotation = `# notation:
 #   == a spec change before the next step; -- how a phase ended ("stuck": an idle step, or one whose
 #              actions changed nothing, with nothing left to become ready or disappear); !! an invariant violation
 #   summary    the available count closest to the floor and the total closest to the cap over all steps
-# invariants checked after every step: available >= floor unless the step deleted nothing available (not
-# under Recreate); total <= cap unless the step created nothing; Recreate creates no new-revision member while
-# an old one exists; below the partition nothing is deleted by the rollout and every member keeps the current
-# revision; paused: no rollout action; no create meets an existing name; a stuck rollout says why and has spent
-# its maxUnavailable budget; at a settled end member k is s-k at the update revision.
+# invariants checked after every step: available >= floor unless the step took nothing available down
+# (deleted, or updated in a way that restarts it; not under Recreate); total <= cap unless the step created
+# nothing; Recreate starts no member at the new revision while an old one still runs; below the partition
+# nothing is deleted or updated by the rollout and every member keeps the current revision; paused: no rollout
+# action; no create meets an existing name; a stuck rollout says why and has spent its maxUnavailable budget;
+# at a settled end member k is s-k at the update revision, up to date.
 `
 
 // simStep is what one step did, for its golden line and the invariants.
@@ -362,9 +414,11 @@ type simStep struct {
 	before, after simCounts
 	// hadOld: a member at another revision than the update revision existed when the pass started.
 	hadOld bool
-	// availableDeleted counts available members the pass deleted; exists are creates that met an existing
-	// name; changed counts actions that changed the world.
+	// availableDeleted counts available members the pass took down (deleted, or updated by a restart);
+	// oldRunning names the old members whose VM still ran when the pass started; exists are creates that met
+	// an existing name; changed counts actions that changed the world.
 	availableDeleted int
+	oldRunning       []string
 	exists           []string
 	changed          int
 }
@@ -384,9 +438,21 @@ func (w *simWorld) play() simStep {
 		st.hadOld = st.hadOld || m.revision != w.update
 	}
 	st.pass = w.reconcile()
-	for _, name := range st.pass.deletes {
+	for _, name := range st.pass.Delete {
 		if m := w.find(name); m != nil && m.available(w.step) {
 			st.availableDeleted++
+		}
+	}
+	if w.kind().budgeted() {
+		for _, name := range st.pass.Update {
+			if m := w.find(name); m != nil && m.available(w.step) {
+				st.availableDeleted++
+			}
+		}
+	}
+	for _, m := range w.members {
+		if m.revision != w.update && !m.surge && (!m.held || !m.stopped(w.step)) {
+			st.oldRunning = append(st.oldRunning, m.name())
 		}
 	}
 	st.exists, st.changed = w.apply(st.pass)
@@ -398,32 +464,39 @@ func (w *simWorld) line(st simStep) string {
 	p := st.pass
 	line := fmt.Sprintf("step %d: %s avail=%d->%d total=%d->%d | ", w.step, st.seen, st.before.available,
 		st.after.available, st.before.total, st.after.total)
-	switch p.ran {
-	case "scale":
-		line += fmt.Sprintf("scale delete %s create %s", simNames(p.deletes), simCreates(p.creates, st.exists))
-		if len(p.rollout.Delete)+len(p.rollout.Surge) > 0 {
+	switch p.Pass {
+	case passScale:
+		line += fmt.Sprintf("scale delete %s create %s", simNames(p.Delete), simCreates(p.Create, st.exists))
+		if len(p.Rollout.Delete)+len(p.Rollout.Surge)+len(p.Rollout.Update)+len(p.Rollout.Hold) > 0 {
 			line += " (rollout deferred)"
 		}
-	case "rollout":
+	case passRollout:
 		var surge []int
-		for _, c := range p.creates {
-			surge = append(surge, c.index)
+		for _, c := range p.Create {
+			surge = append(surge, c.Index)
 		}
-		line += fmt.Sprintf("rollout delete %s surge %s", simNames(p.deletes), simInts(surge))
+		line += "rollout"
+		if len(p.Update) > 0 {
+			line += " update " + simNames(p.Update)
+		}
+		if len(p.Hold) > 0 {
+			line += " hold " + simNames(p.Hold)
+		}
+		line += fmt.Sprintf(" delete %s surge %s", simNames(p.Delete), simInts(surge))
 	default:
 		line += "idle"
 	}
-	if p.scale.Waiting > 0 {
-		line += fmt.Sprintf(" | refill=%d", p.scale.Waiting)
+	if p.Scale.Waiting > 0 {
+		line += fmt.Sprintf(" | refill=%d", p.Scale.Waiting)
 	}
-	if p.rollout.BlockCreate {
+	if p.Rollout.BlockCreate {
 		line += " | blocked"
 	}
-	if p.rollout.Done {
+	if p.Rollout.Done {
 		line += " | done"
 	}
-	if p.rollout.Waiting != "" {
-		line += fmt.Sprintf(" | waiting %q", p.rollout.Waiting)
+	if p.Rollout.Waiting != "" {
+		line += fmt.Sprintf(" | waiting %q", p.Rollout.Waiting)
 	}
 	return line
 }
@@ -436,27 +509,30 @@ func (w *simWorld) check(st simStep) []string {
 	floor, limit := w.floorAndCap()
 	recreate := w.strategy() == vmv1alpha1.RecreateStrategy
 	if !recreate && st.after.available < floor && st.availableDeleted > 0 {
-		violate("available %d < floor %d after deleting %d available members (%s pass)", st.after.available, floor,
-			st.availableDeleted, p.ran)
+		violate("available %d < floor %d after taking down %d available members (%s pass)", st.after.available, floor,
+			st.availableDeleted, p.Pass)
 	}
 	if st.after.total > limit && st.after.total > st.before.total {
-		violate("total %d > cap %d after creating %s", st.after.total, limit, simCreates(p.creates, st.exists))
+		violate("total %d > cap %d after creating %s", st.after.total, limit, simCreates(p.Create, st.exists))
 	}
-	for _, c := range p.creates {
-		if recreate && st.hadOld && c.revision == w.update {
-			violate("Recreate created %s at %s while an old member exists", naming.Member(simSet, c.index), c.revision)
+	for _, c := range p.Create {
+		if recreate && st.hadOld && c.Revision == w.update && w.kind() == updateReprovision {
+			violate("Recreate created %s at %s while an old member exists", naming.Member(simSet, c.Index), c.Revision)
 		}
-		if !c.surge && c.index < partition(w.set) && c.revision != st.current {
-			violate("created %s below the partition at %s, want %s", naming.Member(simSet, c.index), c.revision, st.current)
+		if !c.Surge && c.Index < partition(w.set) && c.Revision != st.current {
+			violate("created %s below the partition at %s, want %s", naming.Member(simSet, c.Index), c.Revision, st.current)
 		}
 	}
-	if p.ran == "rollout" {
+	if recreate && w.kind() == updateRestart && len(p.Update) > 0 && len(st.oldRunning) > 0 {
+		violate("Recreate started %s at %s while old members still run: %s", simNames(p.Update), w.update, simNames(st.oldRunning))
+	}
+	if p.Pass == passRollout {
 		if w.set.Spec.Paused {
 			violate("rollout acted while paused")
 		}
-		for _, name := range p.deletes {
-			if m := w.find(name); m != nil && !m.surge && m.index < partition(w.set) {
-				violate("rollout deleted %s below the partition %d", name, partition(w.set))
+		for _, name := range append(append([]string{}, p.Delete...), p.Update...) {
+			if m := w.find(name); m != nil && !m.surge && m.index < partition(w.set) && !recreate {
+				violate("rollout changed %s below the partition %d", name, partition(w.set))
 			}
 		}
 	}
@@ -483,7 +559,7 @@ func (w *simWorld) end(ph simPhase, st simStep, n int) (string, []string) {
 		allAvailable = allAvailable && m.available(w.step)
 	}
 	switch {
-	case p.ran == "" && p.rollout.Done && p.scale.Waiting == 0 && allAvailable && !w.pendingTime():
+	case p.Pass == "" && p.Rollout.Done && p.Scale.Waiting == 0 && allAvailable && !w.pendingTime():
 		if ph.want != "settled" {
 			bad = append(bad, "settled, want "+ph.want)
 		}
@@ -495,11 +571,11 @@ func (w *simWorld) end(ph simPhase, st simStep, n int) (string, []string) {
 		if ph.want != "stuck" {
 			bad = append(bad, "stuck, want "+ph.want)
 		}
-		if !p.rollout.Done && p.rollout.Waiting == "" {
+		if !p.Rollout.Done && p.Rollout.Waiting == "" {
 			bad = append(bad, "the rollout is stuck and does not say why")
 		}
 		floor, _ := w.floorAndCap()
-		if w.strategy() != vmv1alpha1.RecreateStrategy && !w.set.Spec.Paused && !p.rollout.Done && st.after.available > floor {
+		if w.strategy() != vmv1alpha1.RecreateStrategy && !w.set.Spec.Paused && !p.Rollout.Done && st.after.available > floor {
 			bad = append(bad, fmt.Sprintf("the rollout is stuck with %d available members above the floor %d", st.after.available, floor))
 		}
 		return fmt.Sprintf("-- stuck after %d steps: nothing changes any more", n), bad
@@ -515,7 +591,7 @@ func runScenario(sc simScenario) (string, []string) {
 			Spec:       vmv1alpha1.WukongSetSpec{Replicas: ptr.To(int32(sc.replicas)), UpdateStrategy: sc.strategy},
 			Status:     vmv1alpha1.WukongSetStatus{CurrentRevision: "v1", UpdateRevision: "v1"},
 		},
-		update: "v1", known: []string{"v1"}, broken: map[string]bool{},
+		update: "v1", known: []string{"v1"}, broken: map[string]bool{}, kinds: map[string]updateKind{},
 		readyAfter: 2, goneAfter: 2, r: &Reconciler{}, expectations: sc.expectations,
 	}
 	if sc.readyAfter > 0 {
@@ -600,12 +676,12 @@ func simInts(is []int) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
-func simCreates(cs []newMember, exists []string) string {
+func simCreates(cs []createSpec, exists []string) string {
 	s := make([]string, len(cs))
 	for i, c := range cs {
-		s[i] = fmt.Sprint(c.index)
+		s[i] = fmt.Sprint(c.Index)
 		for _, e := range exists {
-			if e == naming.Member(simSet, c.index) {
+			if e == naming.Member(simSet, c.Index) {
 				s[i] += "=exists"
 			}
 		}
@@ -622,10 +698,28 @@ func rolloutScenarios() []simScenario {
 	update := func(rev string) simPhase {
 		return simPhase{event: "template changed: update revision " + rev, change: setTemplate(rev, false), want: "settled"}
 	}
+	updateAs := func(rev string, kind updateKind, what string) simPhase {
+		return simPhase{event: fmt.Sprintf("template changed: update revision %s (%s: a %s update)", rev, what, kind),
+			change: changeTemplate(rev, kind), want: "settled"}
+	}
+	reprovision := rollingStrategy(intstr.FromInt32(2), intstr.FromInt32(2))
+	reprovision.DiskChangePolicy = vmv1alpha1.DiskChangeReprovision
 	return []simScenario{
-		{name: "design-6.2", title: "design example 6.2: 10 members, maxUnavailable 2, maxSurge 2", replicas: 10,
+		{name: "design-6.2", title: "design example 6.2: 10 members, maxUnavailable 2, maxSurge 2 (memory changed: members restart in place)", replicas: 10,
 			strategy: rollingStrategy(intstr.FromInt32(2), intstr.FromInt32(2)),
 			phases:   []simPhase{update("v2")}},
+		{name: "label-only", title: "a label change: every member is updated in place at once, nothing restarts", replicas: 10,
+			strategy: rollingStrategy(intstr.FromInt32(2), intstr.FromInt32(2)),
+			phases:   []simPhase{updateAs("v2", updateMetadata, "a template label")}},
+		{name: "live", title: "tolerations changed: KubeVirt applies them live, nothing restarts, no surge", replicas: 5,
+			strategy: rollingStrategy(intstr.FromInt32(0), intstr.FromInt32(1)),
+			phases:   []simPhase{updateAs("v2", updateLive, "placement")}},
+		{name: "reprovision", title: "a disk image changed with diskChangePolicy Reprovision: members are deleted with their disks and re-created", replicas: 10,
+			strategy: reprovision,
+			phases:   []simPhase{updateAs("v2", updateReprovision, "disk image")}},
+		{name: "recreate-labels", title: "Recreate with a label change: nothing is stopped", replicas: 4,
+			strategy: &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy},
+			phases:   []simPhase{updateAs("v2", updateMetadata, "a template label")}},
 		{name: "zero-downtime", title: "zero downtime: maxUnavailable 0, maxSurge 1", replicas: 5,
 			strategy: rollingStrategy(intstr.FromInt32(0), intstr.FromInt32(1)),
 			phases:   []simPhase{update("v2")}},
@@ -637,7 +731,7 @@ func rolloutScenarios() []simScenario {
 		{name: "percentages", title: "percentages: maxUnavailable 25% (rounds down to 2), maxSurge 25% (rounds up to 3)",
 			replicas: 10, strategy: rollingStrategy(intstr.FromString("25%"), intstr.FromString("25%")),
 			phases: []simPhase{update("v2")}},
-		{name: "recreate", title: "Recreate: every old member is gone before any new one is created", replicas: 4,
+		{name: "recreate", title: "Recreate: every old member is stopped before any starts at the new revision", replicas: 4,
 			strategy: &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy},
 			phases:   []simPhase{update("v2")}},
 		{name: "partition", title: "partition 3 of 5, then partition 0", replicas: 5,
@@ -771,16 +865,32 @@ func TestResolveBudget(t *testing.T) {
 }
 
 // rm builds rollout members from a compact form: "3:v1*" is s-3 at v1 and available, "3~v1" is being deleted,
-// a "+" suffix marks a surge member.
+// "?" marks a member whose VM does not run its spec yet, "^" one stopped for Recreate ("^^" stopped and its VM
+// no longer running), a "+" suffix a surge member, and "=m", "=l", "=p", "=n" how an old member moves to v2
+// (metadata, live, reprovision, none; restart when not given).
 func rm(specs ...string) []rolloutMember {
 	var out []rolloutMember
+	kinds := map[string]updateKind{"m": updateMetadata, "l": updateLive, "p": updateReprovision, "n": updateNone}
 	for _, spec := range specs {
-		m := rolloutMember{}
-		if strings.HasSuffix(spec, "+") {
-			m.Surge, spec = true, strings.TrimSuffix(spec, "+")
+		m := rolloutMember{UpToDate: true, Update: updateRestart}
+		if k, ok := kinds[spec[len(spec)-1:]]; ok && strings.Contains(spec, "=") {
+			m.Update, spec = k, spec[:len(spec)-2]
 		}
-		if strings.HasSuffix(spec, "*") {
-			m.Available, spec = true, strings.TrimSuffix(spec, "*")
+		for done := false; !done; {
+			switch {
+			case strings.HasSuffix(spec, "+"):
+				m.Surge, spec = true, strings.TrimSuffix(spec, "+")
+			case strings.HasSuffix(spec, "*"):
+				m.Available, spec = true, strings.TrimSuffix(spec, "*")
+			case strings.HasSuffix(spec, "?"):
+				m.UpToDate, spec = false, strings.TrimSuffix(spec, "?")
+			case strings.HasSuffix(spec, "^^"):
+				m.Held, m.Stopped, spec = true, true, strings.TrimSuffix(spec, "^^")
+			case strings.HasSuffix(spec, "^"):
+				m.Held, spec = true, strings.TrimSuffix(spec, "^")
+			default:
+				done = true
+			}
 		}
 		sep := strings.IndexAny(spec, ":~")
 		m.Deleting = spec[sep] == '~'
@@ -798,9 +908,14 @@ func TestPlanRollout(t *testing.T) {
 		return rolloutInput{Replicas: replicas, Members: rm(members...), UpdateRevision: "v2",
 			Strategy: vmv1alpha1.RollingUpdateStrategy, MaxUnavailable: unavailable, MaxSurge: surge}
 	}
+	recreate := func(members ...string) rolloutInput {
+		in := rolling(len(members), 1, 0, members...)
+		in.Strategy = vmv1alpha1.RecreateStrategy
+		return in
+	}
 	with := func(in rolloutInput, f func(*rolloutInput)) rolloutInput { f(&in); return in }
 	waiting := func(old, available, minimum, unavailable int) string {
-		return fmt.Sprintf("%d old members wait: %d members available, minimum %d (maxUnavailable %d); "+
+		return fmt.Sprintf("%d old members wait: %d members available and up to date, minimum %d (maxUnavailable %d); "+
 			"waiting for updated members to become available", old, available, minimum, unavailable)
 	}
 	cases := []struct {
@@ -809,17 +924,28 @@ func TestPlanRollout(t *testing.T) {
 		want rolloutPlan
 	}{
 		{"up to date", rolling(3, 1, 0, "0:v2*", "1:v2*", "2:v2*"), rolloutPlan{Done: true}},
-		{"up to date but not ready yet is done", rolling(2, 1, 0, "0:v2", "1:v2"), rolloutPlan{Done: true}},
-		{"highest index first", rolling(3, 1, 0, "0:v1*", "1:v1*", "2:v1*"), rolloutPlan{Delete: []string{"s-2"}}},
-		{"budget of two", rolling(4, 2, 0, "0:v1*", "1:v1*", "2:v1*", "3:v1*"), rolloutPlan{Delete: []string{"s-3", "s-2"}}},
+		{"at the revision but not ready yet is done", rolling(2, 1, 0, "0:v2", "1:v2"), rolloutPlan{Done: true}},
+		{"at the revision but the VM not updated yet is not done", rolling(2, 1, 0, "0:v2*?", "1:v2*"),
+			rolloutPlan{Waiting: "waiting for 1 updated members to be up to date and available"}},
+		{"highest index first, in place", rolling(3, 1, 0, "0:v1*", "1:v1*", "2:v1*"), rolloutPlan{Update: []string{"s-2"}}},
+		{"budget of two", rolling(4, 2, 0, "0:v1*", "1:v1*", "2:v1*", "3:v1*"), rolloutPlan{Update: []string{"s-3", "s-2"}}},
 		{"unavailable old members go first and cost nothing", rolling(4, 2, 0, "0:v1*", "1:v1", "2:v1*", "3:v1*"),
-			rolloutPlan{Delete: []string{"s-1", "s-3"}}},
+			rolloutPlan{Update: []string{"s-1", "s-3"}}},
+		{"metadata and live updates go at once, whatever the budget",
+			rolling(4, 1, 0, "0:v1*=m", "1:v1*=l", "2:v1*=n", "3:v1*"),
+			rolloutPlan{Update: []string{"s-0", "s-1", "s-2", "s-3"}}},
+		{"a member being restarted spends the budget", rolling(3, 1, 0, "0:v1*", "1:v1*", "2:v2*?"),
+			rolloutPlan{Waiting: waiting(2, 2, 2, 1)}},
 		{"budget spent by a new member not ready", rolling(3, 1, 0, "0:v1*", "1:v1*", "2:v2"),
 			rolloutPlan{Waiting: waiting(2, 2, 2, 1)}},
 		{"a deleting member is neither available nor old", rolling(3, 1, 0, "0:v1*", "1:v1*", "2~v1"),
 			rolloutPlan{Waiting: waiting(2, 2, 2, 1)}},
-		{"surge past the set's indices and delete within the budget", rolling(4, 1, 2, "0:v1*", "1:v1*", "2:v1*", "3:v1*"),
-			rolloutPlan{Surge: []int{4, 5}, Delete: []string{"s-3"}}},
+		{"reprovisioning deletes within the budget", rolling(3, 1, 0, "0:v1*=p", "1:v1*=p", "2:v1*=p"),
+			rolloutPlan{Delete: []string{"s-2"}}},
+		{"surge past the set's indices and update within the budget", rolling(4, 1, 2, "0:v1*", "1:v1*", "2:v1*", "3:v1*"),
+			rolloutPlan{Surge: []int{4, 5}, Update: []string{"s-3"}}},
+		{"no surge for updates that take nothing down", rolling(4, 0, 2, "0:v1*=l", "1:v1*=l", "2:v2*", "3:v2*"),
+			rolloutPlan{Update: []string{"s-0", "s-1"}}},
 		{"surge capped by the old members left", rolling(4, 0, 3, "0:v2*", "1:v2*", "2:v2*", "3:v1*"),
 			rolloutPlan{Surge: []int{4}}},
 		{"surge room counts deleting members", rolling(3, 0, 1, "0:v1*", "1:v1*", "2:v1*", "3~v2+"),
@@ -827,34 +953,40 @@ func TestPlanRollout(t *testing.T) {
 		{"surge index past a deleting surge member", rolling(3, 0, 2, "0:v1*", "1:v1*", "2:v1*", "3~v2+"),
 			rolloutPlan{Surge: []int{4}}},
 		{"available surge members lend budget", rolling(3, 0, 1, "0:v1*", "1:v1*", "2:v1*", "3:v2*+"),
-			rolloutPlan{Delete: []string{"s-2"}}},
+			rolloutPlan{Update: []string{"s-2"}}},
 		{"surge member not available yet", rolling(3, 0, 1, "0:v1*", "1:v1*", "2:v1*", "3:v2+"),
 			rolloutPlan{Waiting: waiting(3, 3, 3, 0)}},
 		{"surge members removed when nothing old is left", rolling(2, 0, 2, "0:v2*", "1:v2*", "2:v2*+", "3:v2+"),
 			rolloutPlan{Delete: []string{"s-3", "s-2"}}},
+		{"surge members stay while an updated member restarts", rolling(2, 0, 1, "0:v2*?", "1:v2*", "2:v2*+"),
+			rolloutPlan{Waiting: "waiting for 1 updated members to be up to date and available"}},
 		{"a surge member at a stale revision goes", rolling(2, 1, 1, "0:v2*", "1:v2*", "2:v1*+"),
 			rolloutPlan{Delete: []string{"s-2"}}},
 		{"a deleting surge member does not hold Done back", rolling(2, 1, 1, "0:v2*", "1:v2*", "2~v2+"), rolloutPlan{Done: true}},
 		{"partition keeps lower members", with(rolling(5, 1, 0, "0:v1*", "1:v1*", "2:v1*", "3:v2*", "4:v2*"),
 			func(in *rolloutInput) { in.Partition = 3 }), rolloutPlan{Done: true}},
-		{"partition: only members at or above it are replaced", with(rolling(5, 2, 0, "0:v1*", "1:v1*", "2:v1*", "3:v1*", "4:v1*"),
-			func(in *rolloutInput) { in.Partition = 4 }), rolloutPlan{Delete: []string{"s-4"}}},
+		{"partition: only members at or above it are updated", with(rolling(5, 2, 0, "0:v1*", "1:v1*", "2:v1*", "3:v1*", "4:v1*"),
+			func(in *rolloutInput) { in.Partition = 4 }), rolloutPlan{Update: []string{"s-4"}}},
 		{"paused", with(rolling(2, 1, 1, "0:v1*", "1:v1*"), func(in *rolloutInput) { in.Paused = true }),
 			rolloutPlan{Waiting: "the rollout is paused"}},
 		{"paused and up to date is done", with(rolling(2, 1, 1, "0:v2*", "1:v2*"), func(in *rolloutInput) { in.Paused = true }),
 			rolloutPlan{Waiting: "the rollout is paused", Done: true}},
-		{"Recreate deletes every old member and blocks creates",
-			with(rolling(3, 1, 0, "0:v1*", "1:v1", "2:v2*"), func(in *rolloutInput) { in.Strategy = vmv1alpha1.RecreateStrategy }),
-			rolloutPlan{Delete: []string{"s-0", "s-1"}, BlockCreate: true, Waiting: "Recreate: waiting for every old member to be gone"}},
+		{"Recreate stops every old member that restarts; labels go at once",
+			recreate("0:v1*", "1:v1", "2:v1*=m", "3:v2*"),
+			rolloutPlan{Hold: []string{"s-0", "s-1"}, Update: []string{"s-2"}, Waiting: "Recreate: waiting for 2 old members to stop"}},
+		{"Recreate waits until every held member has stopped",
+			recreate("0:v1^^", "1:v1*^"),
+			rolloutPlan{Waiting: "Recreate: waiting for 1 old members to stop"}},
+		{"Recreate updates them all once all are stopped", recreate("0:v1^^", "1:v1^^", "2:v2?"),
+			rolloutPlan{Update: []string{"s-0", "s-1"}}},
 		{"Recreate ignores the partition",
-			with(rolling(2, 1, 0, "0:v1*", "1:v1*"), func(in *rolloutInput) { in.Strategy, in.Partition = vmv1alpha1.RecreateStrategy, 1 }),
-			rolloutPlan{Delete: []string{"s-0", "s-1"}, BlockCreate: true, Waiting: "Recreate: waiting for every old member to be gone"}},
-		{"Recreate waits for deleting old members",
-			with(rolling(2, 1, 0, "0~v1", "1~v1"), func(in *rolloutInput) { in.Strategy = vmv1alpha1.RecreateStrategy }),
-			rolloutPlan{BlockCreate: true, Waiting: "Recreate: waiting for every old member to be gone"}},
-		{"Recreate done once old members are gone",
-			with(rolling(2, 1, 0, "0:v2", "1~v2"), func(in *rolloutInput) { in.Strategy = vmv1alpha1.RecreateStrategy }),
-			rolloutPlan{Done: true}},
+			with(recreate("0:v1*", "1:v1*"), func(in *rolloutInput) { in.Partition = 1 }),
+			rolloutPlan{Hold: []string{"s-0", "s-1"}, Waiting: "Recreate: waiting for 2 old members to stop"}},
+		{"Recreate re-provisions by deleting and blocks creates", recreate("0:v1*=p", "1:v1=p", "2:v2*"),
+			rolloutPlan{Delete: []string{"s-0", "s-1"}, BlockCreate: true, Waiting: "Recreate: waiting for every re-provisioned member to be gone"}},
+		{"Recreate waits for deleting old members", recreate("0~v1", "1~v1"),
+			rolloutPlan{BlockCreate: true, Waiting: "Recreate: waiting for every re-provisioned member to be gone"}},
+		{"Recreate done once old members are gone and the rest up to date", recreate("0:v2", "1~v2"), rolloutPlan{Done: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,9 @@ const (
 	ReasonQuotaExceeded       = "QuotaExceeded"
 	ReasonQuotaAvailable      = "QuotaAvailable"
 	ReasonValidationSucceeded = "Valid"
+	ReasonMembersUpdated      = "MembersUpdated"
+	ReasonMembersStopped      = "MembersStopped"
+	ReasonUpdateFailed        = "UpdateFailed"
 )
 
 // statusInput is what computeStatus derives the status from.

@@ -98,31 +98,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	now := r.clock()
 
-	// Scale and update are separate passes: when scaling has work, it runs alone and the rollout waits for
-	// the next pass, so the two never fight over the same budget.
-	rplan := planRollout(r.rolloutInput(set, members, revs.update, now))
-	splan := planScale(r.scaleInput(set, members, taken))
-	if rplan.BlockCreate {
-		splan.Waiting += len(splan.Create)
-		splan.Create = nil
-	}
-	var out outcome
-	pending := len(splan.Create) + len(splan.Delete) + splan.Waiting
-	switch {
-	case len(splan.Create)+len(splan.Delete) > 0:
-		var creates []newMember
-		for _, i := range splan.Create {
-			creates = append(creates, r.newMemberAt(set, revs, i))
-		}
-		out = r.execute(ctx, set, splan.Delete, creates)
-	case len(rplan.Delete)+len(rplan.Surge) > 0:
-		var creates []newMember
-		for _, i := range rplan.Surge {
-			creates = append(creates, newMember{index: i, revision: revs.update, template: set.Spec.Template, surge: true})
-		}
-		out = r.execute(ctx, set, rplan.Delete, creates)
-		pending += len(rplan.Delete) + len(rplan.Surge)
-	}
+	// Read, plan, execute: the planner decides everything from the members as observed.
+	obs := r.observe(set, members, revs)
+	plan := planStep(stepInput{
+		Scale:           r.scaleInput(set, members, taken),
+		Rollout:         r.rolloutInput(set, members, obs, revs.update, now),
+		CurrentRevision: set.Status.CurrentRevision,
+		CurrentStored:   revs.has(set.Status.CurrentRevision),
+	})
+	out := r.executeStep(ctx, set, plan, revs, obs)
+	rplan, pending := plan.Rollout, plan.Pending
 
 	status, recheck := computeStatus(set, statusInput{
 		Members:        members,
@@ -152,17 +137,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: recheck}, nil
 }
 
-// newMemberAt decides the revision of a member created at index by the scale pass: the update revision,
-// except below the partition or while paused, where members keep the current revision (when it is still
-// stored).
-func (r *Reconciler) newMemberAt(set *vmv1alpha1.WukongSet, revs *revisions, index int) newMember {
-	current := set.Status.CurrentRevision
-	if t, ok := revs.templates[current]; ok && current != revs.update && (set.Spec.Paused || index < partition(set)) {
-		return newMember{index: index, revision: current, template: t}
-	}
-	return newMember{index: index, revision: revs.update, template: set.Spec.Template}
-}
-
 func partition(set *vmv1alpha1.WukongSet) int {
 	if us := set.Spec.UpdateStrategy; us != nil && us.RollingUpdate != nil && us.RollingUpdate.Partition != nil {
 		return int(*us.RollingUpdate.Partition)
@@ -171,7 +145,7 @@ func partition(set *vmv1alpha1.WukongSet) int {
 }
 
 // rolloutInput turns members into the rollout planner's view.
-func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, update string, now time.Time) rolloutInput {
+func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, obs *observation, update string, now time.Time) rolloutInput {
 	surge, unavailable := resolveBudget(set)
 	in := rolloutInput{
 		Replicas: replicas(set), UpdateRevision: update, Strategy: vmv1alpha1.RollingUpdateStrategy,
@@ -182,14 +156,25 @@ func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alph
 	}
 	for _, m := range members {
 		index, _ := naming.MemberIndex(set.Name, m.Name)
+		_, held := m.Annotations[vmv1alpha1.AnnotationStopForUpdate]
 		in.Members = append(in.Members, rolloutMember{
 			Name: m.Name, Index: index, Revision: m.Labels[vmv1alpha1.LabelRevision],
 			Available: available(m, set.Spec.MinReadySeconds, now),
+			UpToDate:  upToDate(m),
 			Deleting:  !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name),
 			Surge:     m.Labels[vmv1alpha1.LabelSurge] == "true",
+			Update:    obs.kinds[m.Name],
+			Held:      held,
+			Stopped:   m.Status.Phase == vmv1alpha1.WukongStopped,
 		})
 	}
 	return in
+}
+
+// upToDate is the one place that decides whether a member runs its current spec: its controller observed
+// the spec's generation and reports the VM up to date.
+func upToDate(m *vmv1alpha1.Wukong) bool {
+	return m.Status.ObservedGeneration == m.Generation && meta.IsStatusConditionTrue(m.Status.Conditions, vmv1alpha1.WukongUpToDate)
 }
 
 // available is the one place that decides whether a member counts as available: Ready for at least

@@ -1,0 +1,150 @@
+package wukongset
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/metrics"
+	"github.com/novasphere/wukong/internal/naming"
+)
+
+// observation is what the reconciler read and rendered to plan a pass: the members by name and, for each
+// member not at the update revision, the member rendered from the current template (desired), from its own
+// revision when still stored (old), and how it moves from one to the other (kinds).
+type observation struct {
+	byName  map[string]*vmv1alpha1.Wukong
+	desired map[string]*vmv1alpha1.Wukong
+	old     map[string]*vmv1alpha1.Wukong
+	kinds   map[string]updateKind
+	// renderErr is the first member the current template cannot be rendered for; the rollout then waits.
+	renderErr error
+}
+
+// observe renders what the rollout needs. Adopted members, which carry no revision, are compared like any
+// other: an adoption never replaces a member.
+func (r *Reconciler) observe(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, revs *revisions) *observation {
+	obs := &observation{byName: map[string]*vmv1alpha1.Wukong{}, desired: map[string]*vmv1alpha1.Wukong{},
+		old: map[string]*vmv1alpha1.Wukong{}, kinds: map[string]updateKind{}}
+	policy := diskChangePolicy(set)
+	for _, m := range members {
+		obs.byName[m.Name] = m
+		rev := m.Labels[vmv1alpha1.LabelRevision]
+		if rev == revs.update || !m.DeletionTimestamp.IsZero() || m.Labels[vmv1alpha1.LabelSurge] == "true" {
+			continue
+		}
+		index, ok := naming.MemberIndex(set.Name, m.Name)
+		if !ok {
+			continue
+		}
+		desired, err := r.Renderer.Member(set, set.Spec.Template, index, revs.update, false)
+		if err != nil {
+			if obs.renderErr == nil {
+				obs.renderErr = err
+			}
+			continue
+		}
+		var old *vmv1alpha1.Wukong
+		if t, ok := revs.templates[rev]; ok {
+			old, _ = r.Renderer.Member(set, t, index, rev, false)
+		}
+		obs.desired[m.Name], obs.old[m.Name] = desired, old
+		obs.kinds[m.Name] = classify(m, desired, old, policy)
+	}
+	return obs
+}
+
+func diskChangePolicy(set *vmv1alpha1.WukongSet) vmv1alpha1.DiskChangePolicy {
+	if us := set.Spec.UpdateStrategy; us != nil && us.DiskChangePolicy != "" {
+		return us.DiskChangePolicy
+	}
+	return vmv1alpha1.DiskChangeRetain
+}
+
+// updateMembers moves members to the update revision in place, in slow-start batches, each write bound to
+// the resourceVersion observed (a member changed since is re-planned on the next pass, never overwritten).
+// The apiserver validates each write against the CRD; an invalid member stops the batch.
+func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
+	var items []*vmv1alpha1.Wukong
+	for _, n := range names {
+		if obs.desired[n] != nil {
+			items = append(items, obs.byName[n])
+		}
+	}
+	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		updated := updatedMember(m, obs.desired[m.Name], obs.old[m.Name])
+		err := r.Client.Patch(ctx, updated, client.MergeFromWithOptions(m, client.MergeFromWithOptimisticLock{}))
+		if err == nil {
+			metrics.MembersUpdated.WithLabelValues(set.Namespace, set.Name, obs.kinds[m.Name].String()).Inc()
+		}
+		return err
+	})
+	if len(done) > 0 {
+		r.event(set, "Normal", ReasonMembersUpdated, "Update", "updated %d members in place to revision %s: %s",
+			len(done), Revision(set), span(done))
+	}
+	return failure(set, "update", ReasonUpdateFailed, errs)
+}
+
+// holdMembers stops members before a Recreate update: their VM runs Halted until they are updated.
+func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
+	var items []*vmv1alpha1.Wukong
+	for _, n := range names {
+		if m := obs.byName[n]; m != nil {
+			items = append(items, m)
+		}
+	}
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, vmv1alpha1.AnnotationStopForUpdate, Revision(set))
+	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		return r.Client.Patch(ctx, m.DeepCopy(), client.RawPatch(types.MergePatchType, patch))
+	})
+	if len(done) > 0 {
+		r.event(set, "Normal", ReasonMembersStopped, "Stop", "stopping %d members before updating them (Recreate): %s", len(done), span(done))
+	}
+	return failure(set, "stop", ReasonUpdateFailed, errs)
+}
+
+// slowStart runs fn on items in batches of 1, 2, 4, … (capped by workers) and stops after the first batch
+// with a failure, so a systematic error costs a few calls, not hundreds. It returns the items done and the
+// errors by member name.
+func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn func(context.Context, *vmv1alpha1.Wukong) error) ([]*vmv1alpha1.Wukong, map[string]error) {
+	var done []*vmv1alpha1.Wukong
+	for start, size := 0, 1; start < len(items); start, size = start+size, min(size*2, workers) {
+		batch := items[start:min(start+size, len(items))]
+		errs := parallel(ctx, batch, workers, fn)
+		for _, m := range batch {
+			if errs[m.Name] == nil {
+				done = append(done, m)
+			}
+		}
+		if len(errs) > 0 {
+			return done, errs
+		}
+	}
+	return done, nil
+}
+
+// failure turns per-member errors into an outcome: an invalid member is an invalid template (no retry
+// fixes it), a conflict or anything else is retried.
+func failure(set *vmv1alpha1.WukongSet, verb, reason string, errs map[string]error) outcome {
+	if len(errs) == 0 {
+		return outcome{}
+	}
+	msgs, invalid := describe(errs)
+	if invalid {
+		return outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
+	}
+	allConflicts := true
+	for _, err := range errs {
+		allConflicts = allConflicts && (apierrors.IsConflict(err) || apierrors.IsNotFound(err))
+	}
+	if allConflicts {
+		// The member changed since it was read: the next pass sees it and plans again.
+		return outcome{err: fmt.Errorf("%s members of WukongSet %s: %s", verb, set.Name, msgs)}
+	}
+	return outcome{failureReason: reason, failureMessage: msgs, err: fmt.Errorf("%s members of WukongSet %s: %s", verb, set.Name, msgs)}
+}
