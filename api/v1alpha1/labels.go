@@ -13,6 +13,15 @@ const (
 	// LabelWukong names the Wukong a child object (VM, DataVolume, Secret, attachment) belongs to.
 	LabelWukong = "vm.novasphere.dev/wukong"
 
+	// LabelRetained marks a DataVolume kept after its member was removed by a scale-in (scaleStrategy
+	// diskRetention Retain); it also carries LabelSet and LabelIndex, and is attached again to the member
+	// created at that index.
+	LabelRetained = "vm.novasphere.dev/retained"
+
+	// AnnotationRetainedFrom records on a retained DataVolume the UID of the member it was released from,
+	// which never takes it back: only a member created later at the same index does.
+	AnnotationRetainedFrom = "vm.novasphere.dev/retained-from"
+
 	// AnnotationStopForUpdate is set by a WukongSet on a member it stops before updating it (the Recreate
 	// strategy: every old member is stopped before any starts at the new revision). While it is present the
 	// member's VM runs with run strategy Halted; its disks are kept. The value is the revision the member
@@ -81,6 +90,7 @@ const (
 	ReasonRestarting         = "Restarting"
 	ReasonRestartPending     = "RestartPending"
 	ReasonStoppedForUpdate   = "StoppedForUpdate"
+	ReasonDiskReattached     = "DiskReattached"
 	ReasonCreated            = "Created"
 	ReasonUpdated            = "Updated"
 )

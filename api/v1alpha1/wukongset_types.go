@@ -228,6 +228,18 @@ const (
 	ScaleDownNotReadyFirst ScaleDownPolicy = "NotReadyFirst"
 )
 
+// DiskRetention says what happens to the disks of members removed by a scale-in.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DiskRetention string
+
+// Disk retention policies.
+const (
+	// DiskRetentionDelete deletes a removed member's disks with it.
+	DiskRetentionDelete DiskRetention = "Delete"
+	// DiskRetentionRetain keeps a removed member's disks for the member that later takes its index.
+	DiskRetentionRetain DiskRetention = "Retain"
+)
+
 // ScaleStrategy says how the set grows and shrinks.
 type ScaleStrategy struct {
 	// scaleDownPolicy is HighestIndex (default) or NotReadyFirst.
@@ -243,6 +255,15 @@ type ScaleStrategy struct {
 	// +listType=set
 	MembersToDelete []string `json:"membersToDelete,omitempty"`
 
+	// diskRetention says what happens to the disks (DataVolumes) of members the set removes when it scales in
+	// (replicas lowered, or a member named in membersToDelete). Delete (default) deletes them with the member.
+	// Retain keeps them with their data: each is released from its member and labelled with the set, the
+	// index and vm.novasphere.dev/retained=true, and the member created at that index later gets it back.
+	// Deleting the set leaves retained disks in place; delete them with
+	// kubectl delete datavolumes -l vm.novasphere.dev/set=SET,vm.novasphere.dev/retained=true.
+	// +optional
+	// +kubebuilder:default=Delete
+	DiskRetention DiskRetention `json:"diskRetention,omitempty"`
 	// maxConcurrentCreates bounds how many members this set creates at once; absent means the manager's
 	// --max-concurrent-creates flag.
 	// +optional

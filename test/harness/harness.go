@@ -64,8 +64,17 @@ func Start(o Options) (*Harness, error) {
 			return nil, err
 		}
 	}
+	// The simulator's admission webhook (KubeVirt's virt-api) must answer before the operator creates a VM,
+	// as on a cluster where KubeVirt is installed first.
+	wait, err := sim.Start(ctx, env.Config, o.Sim)
+	if err != nil {
+		cancel()
+		h.stopKCM()
+		_ = env.Stop()
+		return nil, err
+	}
+	go func() { h.done <- wait() }()
 	go func() { h.done <- mgr.Start(ctx) }()
-	go func() { h.done <- sim.Run(ctx, env.Config, o.Sim) }()
 	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
 	defer syncCancel()
 	if !mgr.GetCache().WaitForCacheSync(syncCtx) {

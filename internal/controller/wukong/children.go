@@ -10,15 +10,18 @@ import (
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cdi"
 	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/kubevirt"
 	"github.com/novasphere/wukong/internal/multus"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 // children are the desired objects of one Wukong.
@@ -123,4 +126,34 @@ func attachmentKey(namespace, nadName string) types.NamespacedName {
 		return types.NamespacedName{Namespace: ns, Name: name}
 	}
 	return types.NamespacedName{Namespace: namespace, Name: nadName}
+}
+
+// reattachRetained gives a member back a disk its set retained when it scaled in (scaleStrategy diskRetention
+// Retain): a DataVolume of the desired name, controlled by nobody, labelled retained for the same set and
+// index as w. It becomes w's child again, with its data; its source is not rewritten (DisksUpToDate reports a
+// difference). Anything else under that name is left alone and reported as a name conflict.
+// It returns the DataVolume reattached, nil when there was none to reattach.
+func (r *Reconciler) reattachRetained(ctx context.Context, w *vmv1alpha1.Wukong, desired *cdiv1.DataVolume) (*cdiv1.DataVolume, error) {
+	dv := &cdiv1.DataVolume{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), dv); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	set, index := w.Labels[vmv1alpha1.LabelSet], w.Labels[vmv1alpha1.LabelIndex]
+	if metav1.GetControllerOf(dv) != nil || dv.Labels[vmv1alpha1.LabelRetained] != "true" || set == "" ||
+		dv.Labels[vmv1alpha1.LabelSet] != set || dv.Labels[vmv1alpha1.LabelIndex] != index ||
+		dv.Annotations[vmv1alpha1.AnnotationRetainedFrom] == string(w.UID) {
+		return nil, nil
+	}
+	before := dv.DeepCopy()
+	delete(dv.Labels, vmv1alpha1.LabelRetained)
+	delete(dv.Annotations, vmv1alpha1.AnnotationRetainedFrom)
+	dv.OwnerReferences = append(dv.OwnerReferences, owner.Reference(w))
+	if err := r.Client.Patch(ctx, dv, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return nil, fmt.Errorf("reattach retained DataVolume %s: %w", dv.Name, err)
+	}
+	if r.Recorder != nil {
+		r.Recorder.Eventf(w, dv, corev1.EventTypeNormal, vmv1alpha1.ReasonDiskReattached, "Reattach",
+			"reattached retained DataVolume %s with its data", dv.Name)
+	}
+	return dv, nil
 }

@@ -88,7 +88,9 @@ func (r *Reconciler) syncInstanceLabels(ctx context.Context, vm *kubevirtv1.Virt
 		vmi.Labels = map[string]string{}
 	}
 	maps.Copy(vmi.Labels, vm.Spec.Template.ObjectMeta.Labels)
-	if err := r.Client.Patch(ctx, vmi, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil && !apierrors.IsNotFound(err) {
+	// A conflict means the instance changed since it was read; its update event brings the Wukong back.
+	if err := r.Client.Patch(ctx, vmi, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil &&
+		!apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		return fmt.Errorf("update labels of VirtualMachineInstance %s: %w", vmi.Name, err)
 	}
 	return nil

@@ -145,6 +145,15 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 	for _, dv := range want.dataVolumes {
 		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
 		// volume would destroy the disk's data. A difference is reported as RestartRequired instead.
+		reattached, err := r.reattachRetained(ctx, w, dv)
+		if err != nil {
+			return obs, err
+		}
+		if reattached != nil {
+			// The cache may not show the new owner yet; the next reconcile compares as usual.
+			obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: reattached})
+			continue
+		}
 		existing := &cdiv1.DataVolume{}
 		ours, err := ensure(dv, existing)
 		if err != nil {

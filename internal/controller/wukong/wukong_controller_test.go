@@ -463,7 +463,12 @@ func waitSettled(t *testing.T, ns, name string) *vmv1alpha1.Wukong {
 		}
 		return nil
 	})
-	return waitPhase(t, ns, name, vmv1alpha1.WukongRunning)
+	return waitFor(t, ns, name, func(w *vmv1alpha1.Wukong) error {
+		if err := phaseIs(vmv1alpha1.WukongRunning)(w); err != nil {
+			return err
+		}
+		return conditionIs(w, vmv1alpha1.WukongUpToDate, metav1.ConditionTrue, vmv1alpha1.ReasonUpToDate)
+	})
 }
 
 // TestEvents checks the events a user sees with kubectl describe: one listing the children created, and the

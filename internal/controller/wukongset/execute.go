@@ -41,6 +41,17 @@ type newMember struct {
 func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions, obs *observation) outcome {
 	workers := r.concurrency(set)
 	if len(plan.Delete) > 0 {
+		if plan.Pass == passScale && diskRetention(set) == vmv1alpha1.DiskRetentionRetain {
+			var victims []*vmv1alpha1.Wukong
+			for _, n := range plan.Delete {
+				if m := obs.byName[n]; m != nil {
+					victims = append(victims, m)
+				}
+			}
+			if err := r.retainDisks(ctx, set, victims); err != nil {
+				return outcome{failureReason: ReasonDeleteFailed, failureMessage: err.Error(), err: err}
+			}
+		}
 		if out := r.deleteMembers(ctx, set, plan.Delete, obs, workers); out.err != nil {
 			return out
 		}

@@ -38,6 +38,7 @@ const (
 	ReasonMembersUpdated      = "MembersUpdated"
 	ReasonMembersStopped      = "MembersStopped"
 	ReasonUpdateFailed        = "UpdateFailed"
+	ReasonDeletionStalled     = "DeletionStalled"
 )
 
 // statusInput is what computeStatus derives the status from.
@@ -172,12 +173,55 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		cond(vmv1alpha1.SetQuotaExceeded, false, ReasonQuotaAvailable, "")
 	}
 
-	if in.FailureReason != "" {
+	stuck, wait := stalledDeletions(in.Members, in.Now)
+	if wait > 0 && (recheck == 0 || wait < recheck) {
+		recheck = wait
+	}
+	switch {
+	case in.FailureReason != "":
 		cond(vmv1alpha1.SetReplicaFailure, true, in.FailureReason, in.FailureMessage)
-	} else {
+	case stuck != "":
+		cond(vmv1alpha1.SetReplicaFailure, true, ReasonDeletionStalled, stuck)
+	default:
 		cond(vmv1alpha1.SetReplicaFailure, false, ReasonNoFailure, "")
 	}
 	return st, recheck
+}
+
+// deletionStallAfter is how long a member may take to be deleted before the set says what it waits for.
+// Members are deleted in the foreground: the garbage collector removes the VM, disks and Secret first, and
+// the member's index is only reused after that.
+const deletionStallAfter = 2 * time.Minute
+
+// stalledDeletions names the members deleted longer than deletionStallAfter ago that still exist, and says
+// how long until the next one crosses that deadline (0: none will).
+func stalledDeletions(ms []*vmv1alpha1.Wukong, now time.Time) (string, time.Duration) {
+	var names []string
+	var next time.Duration
+	for _, m := range ms {
+		if m.DeletionTimestamp.IsZero() {
+			continue
+		}
+		age := now.Sub(m.DeletionTimestamp.Time)
+		if age < deletionStallAfter {
+			if w := deletionStallAfter - age; next == 0 || w < next {
+				next = w
+			}
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s (since %s)", m.Name, age.Truncate(time.Second)))
+	}
+	if len(names) == 0 {
+		return "", next
+	}
+	shown := names[:min(len(names), 3)]
+	msg := fmt.Sprintf("waiting for the garbage collector to delete members %s", strings.Join(shown, ", "))
+	if len(names) > 3 {
+		msg += fmt.Sprintf(" and %d more", len(names)-3)
+	}
+	return msg + ": their indices are reused only once their VM, DataVolumes and Secret are gone. Check that " +
+		"kube-controller-manager's garbage collector runs, and what still exists: kubectl get vm,dv,secret -l " +
+		vmv1alpha1.LabelWukong + "=NAME", next
 }
 
 // notReadyMembers names up to three members that are not Ready, with their Ready condition's reason and
