@@ -22,6 +22,11 @@ const (
 	// which never takes it back: only a member created later at the same index does.
 	AnnotationRetainedFrom = "vm.novasphere.dev/retained-from"
 
+	// AnnotationHeal is set by a WukongSet with autohealing on a member it heals: "restart/<time>" or
+	// "recreate/<time>" (RFC 3339). The member's controller restarts, or deletes and re-creates, the VM once per
+	// value (the value is copied to the VM, which marks it done); disks are kept.
+	AnnotationHeal = "vm.novasphere.dev/heal"
+
 	// AnnotationStopForUpdate is set by a WukongSet on a member it stops before updating it (the Recreate
 	// strategy: every old member is stopped before any starts at the new revision). While it is present the
 	// member's VM runs with run strategy Halted; its disks are kept. The value is the revision the member
@@ -62,6 +67,8 @@ const (
 	SetReplicaFailure = "ReplicaFailure"
 	// SetPaused is True while spec.paused holds the rollout.
 	SetPaused = "Paused"
+	// SetHealing is True while autohealing restarts or re-creates members that keep failing.
+	SetHealing = "Healing"
 	// SetQuotaExceeded is True when members wait for namespace quota.
 	SetQuotaExceeded = "QuotaExceeded"
 )

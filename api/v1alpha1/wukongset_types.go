@@ -56,6 +56,12 @@ type WukongSetSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 
+	// autohealing, when set, heals members whose VM keeps failing: a member Failed (its VM crash-looping) or
+	// unschedulable for autohealing.failedFor is first restarted; if it still fails that long after the
+	// restart, its VM is re-created (its disks are kept). At most autohealing.maxConcurrent members are
+	// healed at a time. Absent means no autohealing (KubeVirt's own restarts with back-off still happen).
+	// +optional
+	Autohealing *Autohealing `json:"autohealing,omitempty"`
 	// revisionHistoryLimit is how many old template revisions are kept for rollback.
 	// +optional
 	// +kubebuilder:default=10
@@ -227,6 +233,20 @@ const (
 	// ScaleDownNotReadyFirst removes members that are not Ready first, then the highest indices.
 	ScaleDownNotReadyFirst ScaleDownPolicy = "NotReadyFirst"
 )
+
+// Autohealing says when a set heals a failing member, and how many at once. Like KubeVirt's
+// VirtualMachinePool autohealing, but a VM is never re-provisioned: its disks stay.
+type Autohealing struct {
+	// failedFor is how long a member may stay Failed or unschedulable before it is restarted, and again
+	// after the restart before its VM is re-created. Default 5m.
+	// +optional
+	FailedFor *metav1.Duration `json:"failedFor,omitempty"`
+	// maxConcurrent is how many members may be healed at a time. Default 1.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxConcurrent *int32 `json:"maxConcurrent,omitempty"`
+}
 
 // DiskRetention says what happens to the disks of members removed by a scale-in.
 // +kubebuilder:validation:Enum=Delete;Retain

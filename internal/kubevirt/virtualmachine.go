@@ -65,6 +65,10 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 
 	meta := owner.ObjectMeta(w, naming.VirtualMachine(w.Name))
 	meta.Labels = labels(w)
+	if heal, ok := w.Annotations[v1alpha1.AnnotationHeal]; ok {
+		// The VM records the last autohealing action done to it, so each is done once.
+		meta.Annotations = map[string]string{v1alpha1.AnnotationHeal: heal}
+	}
 	return &kubevirtv1.VirtualMachine{
 		TypeMeta: metav1.TypeMeta{
 			APIVersion: kubevirtv1.VirtualMachineGroupVersionKind.GroupVersion().String(),

@@ -54,6 +54,10 @@ var (
 	MembersUpdated = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_members_updated_total", Help: "Members updated in place by WukongSets, by kind of update.",
 	}, []string{LabelNamespace, LabelSet, "kind"})
+	// MembersHealed counts autohealing actions by kind (restart, recreate).
+	MembersHealed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wukongset_members_healed_total", Help: "Members autohealing restarted or whose VM it re-created, by kind.",
+	}, []string{LabelNamespace, LabelSet, "kind"})
 	// TemplateInvalid counts reconciles that found a set's template invalid at some index.
 	TemplateInvalid = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_template_invalid_total", Help: "Reconciles that found a WukongSet's template invalid at some member index (render or dry-run validation).",
@@ -75,7 +79,7 @@ func gauge(name, help string) *prometheus.GaugeVec {
 func init() {
 	metrics.Registry.MustRegister(ReplicasDesired, ReplicasCurrent, ReplicasReady, ReplicasAvailable, ReplicasUpdated,
 		QuotaBlocked, RolloutInProgress, ProgressDeadlineExceeded, MembersByPhase, CreateFailures, DeleteFailures,
-		MembersCreated, MembersUpdated, TemplateInvalid, ReadyLatency)
+		MembersCreated, MembersUpdated, MembersHealed, TemplateInvalid, ReadyLatency)
 }
 
 // ForgetSet drops every series of a deleted set.
@@ -85,7 +89,7 @@ func ForgetSet(namespace, set string) {
 		ReplicasUpdated, QuotaBlocked, RolloutInProgress, ProgressDeadlineExceeded, MembersByPhase} {
 		v.DeletePartialMatch(match)
 	}
-	for _, v := range []*prometheus.CounterVec{CreateFailures, DeleteFailures, MembersCreated, MembersUpdated, TemplateInvalid} {
+	for _, v := range []*prometheus.CounterVec{CreateFailures, DeleteFailures, MembersCreated, MembersUpdated, MembersHealed, TemplateInvalid} {
 		v.DeletePartialMatch(match)
 	}
 	ReadyLatency.DeletePartialMatch(match)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -132,4 +134,40 @@ func upToDateCondition(w *vmv1alpha1.Wukong, obs *observed) (bool, string, strin
 		return false, vmv1alpha1.ReasonRestartPending, msg
 	}
 	return true, vmv1alpha1.ReasonUpToDate, ""
+}
+
+// healVM carries out an autohealing action its set asked for (the heal annotation, copied to the desired
+// VM), once: the VM records the last action done in the same annotation. A restart is requested as for an
+// update (KubeVirt stops the instance and starts a new one); a re-create deletes the VM, bound to its UID,
+// and the next reconcile creates it again. DataVolumes are the Wukong's children, not the VM's: they stay.
+// It reports whether the VM was deleted.
+func (r *Reconciler) healVM(ctx context.Context, desired *kubevirtv1.VirtualMachine) (bool, error) {
+	want := desired.Annotations[vmv1alpha1.AnnotationHeal]
+	if want == "" {
+		return false, nil
+	}
+	vm := &kubevirtv1.VirtualMachine{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), vm); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	if vm.Annotations[vmv1alpha1.AnnotationHeal] == want || !vm.DeletionTimestamp.IsZero() {
+		return false, nil
+	}
+	kind, _, _ := strings.Cut(want, "/")
+	if kind == "recreate" {
+		err := r.Client.Delete(ctx, vm, client.Preconditions{UID: &vm.UID}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return false, fmt.Errorf("re-create VirtualMachine %s: %w", vm.Name, err)
+		}
+		return true, nil
+	}
+	vmi := &kubevirtv1.VirtualMachineInstance{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), vmi); err != nil {
+		// Nothing runs: the apply records the action as done.
+		return false, client.IgnoreNotFound(err)
+	}
+	if len(vm.Status.StateChangeRequests) > 0 || !vmi.DeletionTimestamp.IsZero() {
+		return false, nil
+	}
+	return false, r.restart(ctx, vm, vmi)
 }

@@ -164,6 +164,10 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		}
 		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
 	}
+	if healed, err := r.healVM(ctx, want.vm); err != nil || healed {
+		// A VM deleted to be re-created comes back on the next reconcile (its deletion brings us back).
+		return obs, err
+	}
 	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
 	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
 	vm := &kubevirtv1.VirtualMachine{}

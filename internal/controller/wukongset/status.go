@@ -39,6 +39,9 @@ const (
 	ReasonMembersStopped      = "MembersStopped"
 	ReasonUpdateFailed        = "UpdateFailed"
 	ReasonDeletionStalled     = "DeletionStalled"
+	ReasonMemberHealed        = "MemberHealed"
+	ReasonHealing             = "Healing"
+	ReasonNoFailingMembers    = "NoFailingMembers"
 )
 
 // statusInput is what computeStatus derives the status from.
@@ -55,7 +58,11 @@ type statusInput struct {
 	// QuotaBlocked counts members held back by a ResourceQuota; QuotaMessage says which and by how much.
 	QuotaBlocked int
 	QuotaMessage string
-	Now          time.Time
+	// Healing describes members autohealing acts on; nil when the set has no autohealing.
+	Healing []string
+	// Autohealing is true when the set asks for autohealing (the Healing condition is set only then).
+	Autohealing bool
+	Now         time.Time
 }
 
 // computeStatus derives the set's status. It returns the status and, when a deadline or minReadySeconds
@@ -171,6 +178,15 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		cond(vmv1alpha1.SetQuotaExceeded, true, ReasonQuotaExceeded, in.QuotaMessage)
 	} else {
 		cond(vmv1alpha1.SetQuotaExceeded, false, ReasonQuotaAvailable, "")
+	}
+
+	switch {
+	case !in.Autohealing:
+		meta.RemoveStatusCondition(&st.Conditions, vmv1alpha1.SetHealing)
+	case len(in.Healing) > 0:
+		cond(vmv1alpha1.SetHealing, true, ReasonHealing, strings.Join(in.Healing, "; "))
+	default:
+		cond(vmv1alpha1.SetHealing, false, ReasonNoFailingMembers, "")
 	}
 
 	stuck, wait := stalledDeletions(in.Members, in.Now)

@@ -108,6 +108,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	})
 	out := r.executeStep(ctx, set, plan, revs, obs)
 	rplan, pending := plan.Rollout, plan.Pending
+	healed, healErr := r.heal(ctx, set, members, now)
+	if healErr != nil && out.err == nil {
+		out.err = healErr
+	}
 
 	status, recheck := computeStatus(set, statusInput{
 		Members:        members,
@@ -119,8 +123,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Rollout:        rplan,
 		QuotaBlocked:   out.quotaBlocked,
 		QuotaMessage:   out.quotaMessage,
+		Healing:        healed.Healing,
+		Autohealing:    set.Spec.Autohealing != nil,
 		Now:            now,
 	})
+	if healed.Recheck > 0 && (recheck == 0 || healed.Recheck < recheck) {
+		recheck = healed.Recheck
+	}
 	set.Status = status
 	r.recordFailure(before, set)
 	r.recordQuota(before, set)
