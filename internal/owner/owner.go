@@ -5,6 +5,7 @@ package owner
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -41,4 +42,16 @@ func ObjectMeta(w *v1alpha1.Wukong, name string) metav1.ObjectMeta {
 		Labels:          Labels(w),
 		OwnerReferences: []metav1.OwnerReference{Reference(w)},
 	}
+}
+
+// Without returns refs minus the references to the owner with UID uid: how an object is released by one
+// owner (a set releasing a member, a retained disk released by its member) while others are kept.
+func Without(refs []metav1.OwnerReference, uid types.UID) []metav1.OwnerReference {
+	var out []metav1.OwnerReference
+	for _, ref := range refs {
+		if ref.UID != uid {
+			out = append(out, ref)
+		}
+	}
+	return out
 }

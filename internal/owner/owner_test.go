@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -37,5 +38,27 @@ func TestReferenceAndObjectMeta(t *testing.T) {
 	Labels(w)["extra"] = "x"
 	if l := Labels(w); len(l) != 1 {
 		t.Errorf("Labels shares its map between calls: %v", l)
+	}
+}
+
+func TestWithout(t *testing.T) {
+	a, b := metav1.OwnerReference{Name: "a", UID: "uid-a"}, metav1.OwnerReference{Name: "b", UID: "uid-b"}
+	cases := []struct {
+		name string
+		refs []metav1.OwnerReference
+		uid  string
+		want []metav1.OwnerReference
+	}{
+		{"removes the owner, keeps the rest", []metav1.OwnerReference{a, b}, "uid-a", []metav1.OwnerReference{b}},
+		{"no such owner", []metav1.OwnerReference{a}, "uid-c", []metav1.OwnerReference{a}},
+		{"the only owner", []metav1.OwnerReference{a}, "uid-a", nil},
+		{"none", nil, "uid-a", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Without(tc.refs, types.UID(tc.uid)); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Without = %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

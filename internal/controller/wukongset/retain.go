@@ -11,6 +11,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 // +kubebuilder:rbac:groups=cdi.kubevirt.io,resources=datavolumes,verbs=get;list;watch;patch
@@ -43,13 +44,7 @@ func (r *Reconciler) retainDisks(ctx context.Context, set *vmv1alpha1.WukongSet,
 				continue
 			}
 			before := dv.DeepCopy()
-			var refs []metav1.OwnerReference
-			for _, ref := range dv.OwnerReferences {
-				if ref.UID != m.UID {
-					refs = append(refs, ref)
-				}
-			}
-			dv.OwnerReferences = refs
+			dv.OwnerReferences = owner.Without(dv.OwnerReferences, m.UID)
 			if dv.Labels == nil {
 				dv.Labels = map[string]string{}
 			}

@@ -29,6 +29,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 // ownerIndex indexes Wukongs by the UID of the WukongSet that controls them.
@@ -299,13 +300,7 @@ func (r *Reconciler) adopt(ctx context.Context, set *vmv1alpha1.WukongSet, m *vm
 // then treats its index as taken and reports it.
 func (r *Reconciler) release(ctx context.Context, set *vmv1alpha1.WukongSet, m *vmv1alpha1.Wukong) error {
 	orig := m.DeepCopy()
-	var refs []metav1.OwnerReference
-	for _, ref := range m.OwnerReferences {
-		if ref.UID != set.UID {
-			refs = append(refs, ref)
-		}
-	}
-	m.OwnerReferences = refs
+	m.OwnerReferences = owner.Without(m.OwnerReferences, set.UID)
 	if err := r.Client.Patch(ctx, m, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("release Wukong %s: %w", m.Name, err)
 	}
