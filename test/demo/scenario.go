@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	kubevirtv1 "kubevirt.io/api/core/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -73,7 +75,12 @@ func (s *scenario) run(ctx context.Context) error {
 	}
 
 	// 3. Roll out a template change.
-	s.step("Rolling update: adding the label version=v2 to the template of %s.", set.Name)
+	s.step("Rolling update: adding the label version=v2 to the template of %s. A label change updates every "+
+		"member, VM and running VM instance in place: nothing restarts, no disk is touched.", set.Name)
+	before, err := s.identities(ctx, set)
+	if err != nil {
+		return err
+	}
 	if err := s.patch(ctx, key, func(ws *vmv1alpha1.WukongSet) {
 		if ws.Spec.Template.Metadata.Labels == nil {
 			ws.Spec.Template.Metadata.Labels = map[string]vmv1alpha1.TemplateString{}
@@ -86,10 +93,65 @@ func (s *scenario) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if done {
-		return s.printMembers(ctx, set)
+	if !done {
+		return nil
 	}
-	return nil
+	after, err := s.identities(ctx, set)
+	if err != nil {
+		return err
+	}
+	s.progress(keptLine(before, after))
+	return s.printMembers(ctx, set)
+}
+
+// identity is what an in-place update keeps: the member's VM, its running instance and its DataVolumes.
+type identity struct{ vm, instance, disks string }
+
+// identities records the UIDs behind each member, by member name.
+func (s *scenario) identities(ctx context.Context, set *vmv1alpha1.WukongSet) (map[string]identity, error) {
+	ms, err := s.members(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]identity{}
+	for _, m := range ms {
+		var id identity
+		vm, vmi := &kubevirtv1.VirtualMachine{}, &kubevirtv1.VirtualMachineInstance{}
+		if err := s.c.Get(ctx, client.ObjectKeyFromObject(&m), vm); err == nil {
+			id.vm = string(vm.UID)
+		}
+		if err := s.c.Get(ctx, client.ObjectKeyFromObject(&m), vmi); err == nil {
+			id.instance = string(vmi.UID)
+		}
+		dvs := &cdiv1.DataVolumeList{}
+		if err := s.c.List(ctx, dvs, client.InNamespace(m.Namespace), client.MatchingLabels{vmv1alpha1.LabelWukong: m.Name}); err != nil {
+			return nil, fmt.Errorf("list DataVolumes of %s: %w", m.Name, err)
+		}
+		for _, dv := range dvs.Items {
+			id.disks += string(dv.UID) + ","
+		}
+		out[m.Name] = id
+	}
+	return out, nil
+}
+
+// keptLine says how many members kept their VM, VM instance and disks across the rollout.
+func keptLine(before, after map[string]identity) string {
+	vms, instances, disks := 0, 0, 0
+	for name, b := range before {
+		a := after[name]
+		if a.vm == b.vm && b.vm != "" {
+			vms++
+		}
+		if a.instance == b.instance && b.instance != "" {
+			instances++
+		}
+		if a.disks == b.disks && b.disks != "" {
+			disks++
+		}
+	}
+	return fmt.Sprintf("of %d members: %d kept their VirtualMachine, %d their running VM instance (not restarted), "+
+		"%d their DataVolumes (same objects, same UIDs)", len(before), vms, instances, disks)
 }
 
 // waitScaled prints progress until the set's status has caught up with its spec and every member is ready.

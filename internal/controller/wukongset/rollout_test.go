@@ -717,9 +717,7 @@ func rolloutScenarios() []simScenario {
 		{name: "reprovision", title: "a disk image changed with diskChangePolicy Reprovision: members are deleted with their disks and re-created", replicas: 10,
 			strategy: reprovision,
 			phases:   []simPhase{updateAs("v2", updateReprovision, "disk image")}},
-		{name: "recreate-labels", title: "Recreate with a label change: nothing is stopped", replicas: 4,
-			strategy: &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy},
-			phases:   []simPhase{updateAs("v2", updateMetadata, "a template label")}},
+
 		{name: "zero-downtime", title: "zero downtime: maxUnavailable 0, maxSurge 1", replicas: 5,
 			strategy: rollingStrategy(intstr.FromInt32(0), intstr.FromInt32(1)),
 			phases:   []simPhase{update("v2")}},
@@ -766,8 +764,54 @@ func rolloutScenarios() []simScenario {
 	}
 }
 
+// kindScenarios plays Recreate, a partition, a pause and a rollback with each update kind that is not a
+// restart (the scenarios above are restarts).
+func kindScenarios() []simScenario {
+	var out []simScenario
+	for _, k := range []struct {
+		kind updateKind
+		what string
+	}{{updateMetadata, "a template label"}, {updateLive, "tolerations"}, {updateReprovision, "a disk image, diskChangePolicy Reprovision"}} {
+		rolling := rollingStrategy(intstr.FromInt32(1), intstr.FromInt32(1))
+		recreate := &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RecreateStrategy}
+		partitioned := &vmv1alpha1.WukongSetUpdateStrategy{Type: vmv1alpha1.RollingUpdateStrategy,
+			RollingUpdate: &vmv1alpha1.RollingUpdateWukongSet{Partition: ptr.To(int32(2))}}
+		if k.kind == updateReprovision {
+			for _, us := range []*vmv1alpha1.WukongSetUpdateStrategy{rolling, recreate, partitioned} {
+				us.DiskChangePolicy = vmv1alpha1.DiskChangeReprovision
+			}
+		}
+		change := func(rev string) simPhase {
+			return simPhase{event: fmt.Sprintf("template changed: update revision %s (%s: a %s update)", rev, k.what, k.kind),
+				change: changeTemplate(rev, k.kind), want: "settled"}
+		}
+		out = append(out,
+			simScenario{name: "recreate-" + k.kind.String(), title: "Recreate, " + k.what, replicas: 4, strategy: recreate,
+				phases: []simPhase{change("v2")}},
+			simScenario{name: "partition-" + k.kind.String(), title: "partition 2 of 4, then 0, " + k.what, replicas: 4, strategy: partitioned,
+				phases: []simPhase{change("v2"), {event: "partition 0", change: func(w *simWorld) {
+					w.set.Spec.UpdateStrategy.RollingUpdate.Partition = ptr.To(int32(0))
+				}, want: "settled"}}},
+			simScenario{name: "paused-" + k.kind.String(), title: "paused, then resumed, " + k.what, replicas: 4, strategy: rolling,
+				phases: []simPhase{
+					{event: "paused, template changed: update revision v2", change: func(w *simWorld) {
+						w.set.Spec.Paused = true
+						changeTemplate("v2", k.kind)(w)
+					}, want: "stuck"},
+					{event: "resumed", change: func(w *simWorld) { w.set.Spec.Paused = false }, want: "settled"},
+				}},
+			simScenario{name: "rollback-" + k.kind.String(), title: "rolled out, then rolled back to v1, " + k.what, replicas: 4, strategy: rolling,
+				phases: []simPhase{change("v2"), {event: "rollback: the template of v1 again", change: func(w *simWorld) {
+					w.update = "v1"
+					w.kinds["v1"] = k.kind
+				}, want: "settled"}}},
+		)
+	}
+	return out
+}
+
 func TestRolloutSequences(t *testing.T) {
-	for _, sc := range rolloutScenarios() {
+	for _, sc := range append(rolloutScenarios(), kindScenarios()...) {
 		t.Run(sc.name, func(t *testing.T) {
 			got, violations := runScenario(sc)
 			path := filepath.Join("testdata", "rollout", sc.name+".golden")
