@@ -127,7 +127,7 @@ func (r *Reconciler) pruneRevisions(ctx context.Context, set *vmv1alpha1.WukongS
 	}
 	sort.Slice(old, func(i, j int) bool { return old[i].Revision < old[j].Revision })
 	for _, cr := range old[:len(old)-limit] {
-		if err := r.Client.Delete(ctx, &cr); err != nil && !apierrors.IsNotFound(err) {
+		if err := r.Client.Delete(ctx, &cr, client.Preconditions{UID: &cr.UID}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return fmt.Errorf("prune ControllerRevision %s: %w", cr.Name, err)
 		}
 	}
