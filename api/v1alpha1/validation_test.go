@@ -246,6 +246,11 @@ template:
     user: {name: ops, sshAuthorizedKeys: ["ssh-ed25519 AAAA ${NAME}"]}
 `), nil},
 		{"set replicas zero", setHead + indent("replicas: 0\n"+minimalTemplate), nil},
+		{"set keeping data", setHead + indent(minimalTemplate+`
+updateStrategy: {type: Recreate, diskChangePolicy: Retain}
+scaleStrategy: {diskRetention: Retain}
+autohealing: {failedFor: 90s, maxConcurrent: 2}
+`), nil},
 		{"set percent strategy", setHead + indent(minimalTemplate+`
 updateStrategy:
   rollingUpdate: {maxUnavailable: "25%", maxSurge: "50%", partition: 2}
@@ -262,6 +267,15 @@ selector:
 `), nil},
 
 		// WukongSet: rejected.
+		{"autohealing too eager", setHead + indent(minimalTemplate+`
+autohealing: {failedFor: 0s}
+`), []string{"spec.autohealing.failedFor", "at least 1s"}},
+		{"unknown disk change policy", setHead + indent(minimalTemplate+`
+updateStrategy: {diskChangePolicy: Wipe}
+`), []string{"spec.updateStrategy.diskChangePolicy", "Unsupported value"}},
+		{"unknown disk retention", setHead + indent(minimalTemplate+`
+scaleStrategy: {diskRetention: Keep}
+`), []string{"spec.scaleStrategy.diskRetention", "Unsupported value"}},
 		{"negative replicas", setHead + indent("replicas: -1\n"+minimalTemplate), []string{"spec.replicas", "greater than or equal to 0"}},
 		{"surge and unavailable both zero", setHead + indent(minimalTemplate+`
 updateStrategy:

@@ -238,8 +238,9 @@ const (
 // VirtualMachinePool autohealing, but a VM is never re-provisioned: its disks stay.
 type Autohealing struct {
 	// failedFor is how long a member may stay Failed or unschedulable before it is restarted, and again
-	// after the restart before its VM is re-created. Default 5m.
+	// after the restart before its VM is re-created. Default 5m; at least 1s.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s')",message="failedFor must be at least 1s"
 	FailedFor *metav1.Duration `json:"failedFor,omitempty"`
 	// maxConcurrent is how many members may be healed at a time. Default 1.
 	// +optional
