@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,11 +32,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "wukong")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the wukong binary:", err)
+	if bin, err = testenv.Build(dir, "wukong", "./cmd/wukong"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	h, err = harness.Start(harness.DefaultOptions())

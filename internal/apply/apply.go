@@ -51,7 +51,7 @@ func Ensure(ctx context.Context, c client.Client, live client.Reader, desired, e
 			if apierrors.IsAlreadyExists(err) {
 				if live != nil {
 					if err := live.Get(ctx, client.ObjectKeyFromObject(desired), existing); err == nil {
-						if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
+						if !controlledBySame(existing, desired) {
 							return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
 						}
 					}
@@ -66,7 +66,7 @@ func Ensure(ctx context.Context, c client.Client, live client.Reader, desired, e
 	if err != nil {
 		return Unchanged, fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
 	}
-	if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
+	if !controlledBySame(existing, desired) {
 		return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
 	}
 	want, err := toMap(desired)
@@ -106,9 +106,11 @@ func Kind(obj client.Object) string {
 	return reflect.TypeOf(obj).Elem().Name()
 }
 
-func ownedBySame(ref *metav1.OwnerReference, desired client.Object) bool {
-	want := metav1.GetControllerOf(desired)
-	return want != nil && want.UID == ref.UID
+// controlledBySame reports whether existing has the controller desired names: the operator never takes over
+// or overwrites an object someone else controls.
+func controlledBySame(existing, desired client.Object) bool {
+	have, want := metav1.GetControllerOf(existing), metav1.GetControllerOf(desired)
+	return have != nil && want != nil && have.UID == want.UID
 }
 
 // Contains reports whether actual holds every value of desired: maps may have extra keys, lists must have
@@ -211,10 +213,8 @@ func Apply(ctx context.Context, c client.Client, desired, existing client.Object
 	if err != nil && !apierrors.IsNotFound(err) {
 		return Unchanged, fmt.Errorf("get %s %s: %w", kind, desired.GetName(), err)
 	}
-	if found {
-		if ref := metav1.GetControllerOf(existing); ref == nil || !ownedBySame(ref, desired) {
-			return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
-		}
+	if found && !controlledBySame(existing, desired) {
+		return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
 	}
 	want, err := toMap(desired)
 	if err != nil {

@@ -40,13 +40,10 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin = filepath.Join(dir, "wukong")
 	pkg := "github.com/novasphere/wukong/internal/version."
 	ldflags := fmt.Sprintf("-X %sversion=%s -X %sgitCommit=%s -X %sbuildDate=%s", pkg, testVersion, pkg, testCommit, pkg, testBuildDate)
-	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, "github.com/novasphere/wukong/cmd/wukong")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the wukong binary:", err)
+	if bin, err = testenv.Build(dir, "wukong", "./cmd/wukong", "-ldflags", ldflags); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	pluginDir = filepath.Join(dir, "plugins")

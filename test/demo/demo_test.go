@@ -22,10 +22,9 @@ import (
 // would, drives the control plane it started through the kubeconfig it wrote, and stops it with SIGINT.
 func TestDemoAsProcess(t *testing.T) {
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "demo")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build the demo: %v\n%s", err, out)
+	bin, err := testenv.Build(tmp, "demo", "./test/demo")
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	kubeconfig := filepath.Join(tmp, "kc")

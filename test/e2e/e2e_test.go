@@ -27,12 +27,9 @@ import (
 
 func build(t *testing.T, dir, pkg string) string {
 	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = testenv.RepoRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	out, err := testenv.Build(dir, filepath.Base(pkg), pkg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +21,9 @@ func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	bin := filepath.Join(t.TempDir(), "kubevirt-sim")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/kubevirt-sim")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build kubevirt-sim: %v\n%s", err, out)
+	bin, err := testenv.Build(t.TempDir(), "kubevirt-sim", "./test/sim/cmd/kubevirt-sim")
+	if err != nil {
+		t.Fatal(err)
 	}
 	ns, err := env.Namespace(context.Background(), "sim-cmd")
 	if err != nil {

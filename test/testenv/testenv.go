@@ -183,3 +183,18 @@ func (e *Env) StartControllers(controllers ...string) (stop func(), err error) {
 		}
 	}, nil
 }
+
+// Build compiles a package of this repository (a path from the repository root, such as "./cmd/wukong")
+// into dir/name, without cgo as `make build` does, with extra go build flags (such as -ldflags), and returns
+// the binary's path. Tests that run commands as processes build them with it.
+func Build(dir, name, pkg string, extra ...string) (string, error) {
+	out := filepath.Join(dir, name)
+	args := append(append([]string{"build"}, extra...), "-o", out, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return out, nil
+}

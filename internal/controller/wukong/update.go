@@ -30,17 +30,21 @@ type vmUpdate struct {
 // generation it was last given, on an instance that is running, with no stop or start already pending.
 // KubeVirt refuses a restart for run strategies Halted and Once (virt-api RestartVMRequestHandler).
 func needsRestart(vm *kubevirtv1.VirtualMachine, vmi *kubevirtv1.VirtualMachineInstance) bool {
-	if vm == nil || vmi == nil || !vmi.DeletionTimestamp.IsZero() || isFinal(vmi) {
-		return false
-	}
-	if len(vm.Status.StateChangeRequests) > 0 || vm.Status.DesiredGeneration != vm.Generation {
-		return false
-	}
-	if rs, err := vm.RunStrategy(); err != nil || rs == kubevirtv1.RunStrategyHalted || rs == kubevirtv1.RunStrategyOnce {
+	if !canRestart(vm, vmi) || isFinal(vmi) || vm.Status.DesiredGeneration != vm.Generation {
 		return false
 	}
 	c := vmCondition(vm, kubevirtv1.VirtualMachineRestartRequired)
 	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// canRestart reports whether a restart may be requested now: an instance exists and is not going away, no
+// stop or start is pending, and the run strategy supports restarts (virt-api refuses Halted and Once).
+func canRestart(vm *kubevirtv1.VirtualMachine, vmi *kubevirtv1.VirtualMachineInstance) bool {
+	if vm == nil || vmi == nil || !vmi.DeletionTimestamp.IsZero() || len(vm.Status.StateChangeRequests) > 0 {
+		return false
+	}
+	rs, err := vm.RunStrategy()
+	return err == nil && rs != kubevirtv1.RunStrategyHalted && rs != kubevirtv1.RunStrategyOnce
 }
 
 func isFinal(vmi *kubevirtv1.VirtualMachineInstance) bool {
@@ -166,7 +170,7 @@ func (r *Reconciler) healVM(ctx context.Context, desired *kubevirtv1.VirtualMach
 		// Nothing runs: the apply records the action as done.
 		return false, client.IgnoreNotFound(err)
 	}
-	if len(vm.Status.StateChangeRequests) > 0 || !vmi.DeletionTimestamp.IsZero() {
+	if !canRestart(vm, vmi) {
 		return false, nil
 	}
 	return false, r.restart(ctx, vm, vmi)

@@ -144,7 +144,7 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 	}
 	for _, dv := range want.dataVolumes {
 		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
-		// volume would destroy the disk's data. A difference is reported as RestartRequired instead.
+		// volume would destroy the disk's data. A difference is reported in DisksUpToDate instead.
 		reattached, err := r.reattachRetained(ctx, w, dv)
 		if err != nil {
 			return obs, err

@@ -113,11 +113,16 @@ func metadataChanged(current, desired, old *vmv1alpha1.Wukong) bool {
 		}
 		return false
 	}
-	var oldLabels, oldAnnotations map[string]string
-	if old != nil {
-		oldLabels, oldAnnotations = old.Labels, old.Annotations
-	}
+	oldLabels, oldAnnotations := metadataOf(old)
 	return differs(current.Labels, desired.Labels, oldLabels) || differs(current.Annotations, desired.Annotations, oldAnnotations)
+}
+
+// metadataOf is a rendered member's labels and annotations; none when its revision is no longer stored.
+func metadataOf(w *vmv1alpha1.Wukong) (labels, annotations map[string]string) {
+	if w == nil {
+		return nil, nil
+	}
+	return w.Labels, w.Annotations
 }
 
 // updatedMember is current moved to desired in place: desired's spec, labels and annotations, minus the
@@ -139,10 +144,7 @@ func updatedMember(current, desired, old *vmv1alpha1.Wukong) *vmv1alpha1.Wukong 
 		maps.Copy(out, want)
 		return out
 	}
-	var oldLabels, oldAnnotations map[string]string
-	if old != nil {
-		oldLabels, oldAnnotations = old.Labels, old.Annotations
-	}
+	oldLabels, oldAnnotations := metadataOf(old)
 	m.Labels = merge(m.Labels, desired.Labels, oldLabels)
 	m.Annotations = merge(m.Annotations, desired.Annotations, oldAnnotations)
 	delete(m.Annotations, vmv1alpha1.AnnotationStopForUpdate)

@@ -42,13 +42,7 @@ func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet,
 	workers := r.concurrency(set)
 	if len(plan.Delete) > 0 {
 		if plan.Pass == passScale && diskRetention(set) == vmv1alpha1.DiskRetentionRetain {
-			var victims []*vmv1alpha1.Wukong
-			for _, n := range plan.Delete {
-				if m := obs.byName[n]; m != nil {
-					victims = append(victims, m)
-				}
-			}
-			if err := r.retainDisks(ctx, set, victims); err != nil {
+			if err := r.retainDisks(ctx, set, obs.pick(plan.Delete)); err != nil {
 				return outcome{failureReason: ReasonDeleteFailed, failureMessage: err.Error(), err: err}
 			}
 		}
@@ -175,51 +169,39 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 // AlreadyExists is success: names are deterministic, so an object of that name created by an earlier pass
 // the cache has not shown yet is the member itself.
 func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, workers int) outcome {
-	created := 0
-	for start, size := 0, 1; start < len(members); start, size = start+size, min(size*2, workers) {
-		batch := members[start:min(start+size, len(members))]
-		for _, m := range batch {
-			// Surge members are the rollout's: a repeated surge create only costs an AlreadyExists, while an
-			// expectation would make the scale planner count it as a regular member.
-			if m.Labels[vmv1alpha1.LabelSurge] != "true" {
-				r.expect.expectCreate(set.UID, m.Name)
-			}
+	done, errs := slowStart(ctx, members, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		// Surge members are the rollout's: a repeated surge create only costs an AlreadyExists, while an
+		// expectation would make the scale planner count it as a regular member.
+		if m.Labels[vmv1alpha1.LabelSurge] != "true" {
+			r.expect.expectCreate(set.UID, m.Name)
 		}
-		errs := parallel(ctx, batch, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
-			err := r.Client.Create(ctx, m)
-			if apierrors.IsAlreadyExists(err) {
-				return nil
-			}
-			return err
-		})
-		for name, err := range errs {
-			r.expect.forgetCreate(set.UID, name)
+		err := r.Client.Create(ctx, m)
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		if err != nil {
+			r.expect.forgetCreate(set.UID, m.Name)
 			metrics.CreateFailures.WithLabelValues(set.Namespace, set.Name, string(apierrors.ReasonForError(err))).Inc()
 		}
-		created += len(batch) - len(errs)
-		metrics.MembersCreated.WithLabelValues(set.Namespace, set.Name).Add(float64(len(batch) - len(errs)))
-		if len(errs) > 0 {
-			if created > 0 {
-				r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members", created)
-			}
-			msgs, _ := describe(errs)
-			return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
-				err: fmt.Errorf("create members of WukongSet %s: %s", set.Name, msgs)}
+		return err
+	})
+	metrics.MembersCreated.WithLabelValues(set.Namespace, set.Name).Add(float64(len(done)))
+	if len(errs) > 0 {
+		if len(done) > 0 {
+			r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members", len(done))
 		}
+		msgs, _ := describe(errs)
+		return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
+			err: fmt.Errorf("create members of WukongSet %s: %s", set.Name, msgs)}
 	}
-	r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members: %s", created, span(members))
+	r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members: %s", len(done), span(members))
 	return outcome{}
 }
 
 // deleteMembers deletes members, each bound to the UID observed: a stale cache never deletes a same-named
 // member created since. A member the cache does not show yet (only expected) is left for a later pass.
 func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
-	var victims []*vmv1alpha1.Wukong
-	for _, n := range names {
-		if m := obs.byName[n]; m != nil {
-			victims = append(victims, m)
-		}
-	}
+	victims := obs.pick(names)
 	errs := parallel(ctx, victims, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		r.expect.expectDelete(set.UID, m.Name)
 		// Foreground: the member keeps its name until the garbage collector has removed its VM, disks and
@@ -244,6 +226,26 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		return outcome{failureReason: ReasonDeleteFailed, failureMessage: msgs, err: fmt.Errorf("delete members of WukongSet %s: %s", set.Name, msgs)}
 	}
 	return outcome{}
+}
+
+// slowStart runs fn on items in batches of 1, 2, 4, … (capped by workers) and stops after the first batch
+// with a failure, so a systematic error costs a few calls, not hundreds. It returns the items done and the
+// errors by member name.
+func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn func(context.Context, *vmv1alpha1.Wukong) error) ([]*vmv1alpha1.Wukong, map[string]error) {
+	var done []*vmv1alpha1.Wukong
+	for start, size := 0, 1; start < len(items); start, size = start+size, min(size*2, workers) {
+		batch := items[start:min(start+size, len(items))]
+		errs := parallel(ctx, batch, workers, fn)
+		for _, m := range batch {
+			if errs[m.Name] == nil {
+				done = append(done, m)
+			}
+		}
+		if len(errs) > 0 {
+			return done, errs
+		}
+	}
+	return done, nil
 }
 
 // parallel runs fn on every item with at most workers at once and returns the errors by member name.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -132,7 +133,7 @@ func healInput(members []*vmv1alpha1.Wukong) []healMember {
 			continue
 		}
 		hm := healMember{Name: m.Name, Heal: m.Annotations[vmv1alpha1.AnnotationHeal]}
-		if c := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady); c != nil && c.Status != "True" {
+		if c := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady); c != nil && c.Status != metav1.ConditionTrue {
 			hm.NotReady, hm.FailingSince, hm.Why = true, c.LastTransitionTime.Time, c.Reason+": "+c.Message
 			hm.Failing = c.Reason == vmv1alpha1.ReasonVMFailed || c.Reason == vmv1alpha1.ReasonUnschedulable
 		}

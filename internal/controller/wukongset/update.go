@@ -58,6 +58,17 @@ func (r *Reconciler) observe(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wu
 	return obs
 }
 
+// pick returns the observed members of names, in that order; names the cache does not show are skipped.
+func (o *observation) pick(names []string) []*vmv1alpha1.Wukong {
+	var out []*vmv1alpha1.Wukong
+	for _, n := range names {
+		if m := o.byName[n]; m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func diskChangePolicy(set *vmv1alpha1.WukongSet) vmv1alpha1.DiskChangePolicy {
 	if us := set.Spec.UpdateStrategy; us != nil && us.DiskChangePolicy != "" {
 		return us.DiskChangePolicy
@@ -70,9 +81,9 @@ func diskChangePolicy(set *vmv1alpha1.WukongSet) vmv1alpha1.DiskChangePolicy {
 // The apiserver validates each write against the CRD; an invalid member stops the batch.
 func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
 	var items []*vmv1alpha1.Wukong
-	for _, n := range names {
-		if obs.desired[n] != nil {
-			items = append(items, obs.byName[n])
+	for _, m := range obs.pick(names) {
+		if obs.desired[m.Name] != nil {
+			items = append(items, m)
 		}
 	}
 	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
@@ -92,12 +103,7 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 
 // holdMembers stops members before a Recreate update: their VM runs Halted until they are updated.
 func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
-	var items []*vmv1alpha1.Wukong
-	for _, n := range names {
-		if m := obs.byName[n]; m != nil {
-			items = append(items, m)
-		}
-	}
+	items := obs.pick(names)
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, vmv1alpha1.AnnotationStopForUpdate, Revision(set))
 	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		return r.Client.Patch(ctx, m.DeepCopy(), client.RawPatch(types.MergePatchType, patch))
@@ -106,26 +112,6 @@ func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet,
 		r.event(set, "Normal", ReasonMembersStopped, "Stop", "stopping %d members before updating them (Recreate): %s", len(done), span(done))
 	}
 	return failure(set, "stop", ReasonUpdateFailed, errs)
-}
-
-// slowStart runs fn on items in batches of 1, 2, 4, … (capped by workers) and stops after the first batch
-// with a failure, so a systematic error costs a few calls, not hundreds. It returns the items done and the
-// errors by member name.
-func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn func(context.Context, *vmv1alpha1.Wukong) error) ([]*vmv1alpha1.Wukong, map[string]error) {
-	var done []*vmv1alpha1.Wukong
-	for start, size := 0, 1; start < len(items); start, size = start+size, min(size*2, workers) {
-		batch := items[start:min(start+size, len(items))]
-		errs := parallel(ctx, batch, workers, fn)
-		for _, m := range batch {
-			if errs[m.Name] == nil {
-				done = append(done, m)
-			}
-		}
-		if len(errs) > 0 {
-			return done, errs
-		}
-	}
-	return done, nil
 }
 
 // failure turns per-member errors into an outcome: an invalid member is an invalid template (no retry
