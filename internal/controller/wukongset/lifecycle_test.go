@@ -1,7 +1,6 @@
 package wukongset_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -114,12 +114,9 @@ func TestScaleDownPolicies(t *testing.T) {
 	}
 	waitReady(t, set, 4)
 	// Crash member 1 through the simulator; it stops being Ready.
-	m1 := &vmv1alpha1.Wukong{}
-	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web-servers-1"}, m1); err != nil {
-		t.Fatal(err)
-	}
-	m1.Annotations = map[string]string{"sim.novasphere.dev/crash": "kernel panic for the test"}
-	if err := h.Client.Update(ctx, m1); err != nil {
+	m1 := &vmv1alpha1.Wukong{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-servers-1"}}
+	crash := []byte(`{"metadata":{"annotations":{"sim.novasphere.dev/crash":"kernel panic for the test"}}}`)
+	if err := h.Client.Patch(ctx, m1, client.RawPatch(types.MergePatchType, crash)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, func() error {
@@ -146,14 +143,9 @@ func TestScaleDownPolicies(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web-servers-2"}, old); err != nil {
 		t.Fatal(err)
 	}
-	got := &vmv1alpha1.WukongSet{}
-	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(set), got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.ScaleStrategy.MembersToDelete = []string{"web-servers-2"}
-	if err := h.Client.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
+	updateSet(t, set, func(s *vmv1alpha1.WukongSet) {
+		s.Spec.ScaleStrategy.MembersToDelete = []string{"web-servers-2"}
+	})
 	// Index 1 is free, so the lowest gap is filled; web-servers-2 is gone.
 	eventually(t, 60*time.Second, func() error {
 		if got := names(members(ctx, t, set)); strings.Join(got, ",") != "web-servers-0,web-servers-1,web-servers-3" {
@@ -180,13 +172,5 @@ func TestScaleDownPolicies(t *testing.T) {
 
 func scaleTo(t *testing.T, set *vmv1alpha1.WukongSet, n int32) {
 	t.Helper()
-	ctx := context.Background()
-	got := &vmv1alpha1.WukongSet{}
-	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(set), got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.Replicas = &n
-	if err := h.Client.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
+	updateSet(t, set, func(s *vmv1alpha1.WukongSet) { s.Spec.Replicas = &n })
 }

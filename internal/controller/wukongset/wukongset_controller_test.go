@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -165,8 +166,16 @@ func TestScaleSubresource(t *testing.T) {
 	if scaleObj.Spec.Replicas != 2 || scaleObj.Status.Selector != vmv1alpha1.LabelSet+"=web-servers" {
 		t.Fatalf("/scale reads %+v", scaleObj)
 	}
-	scaleObj.Spec.Replicas = 4
-	if err := h.Client.SubResource("scale").Update(ctx, s, client.WithSubResourceBody(scaleObj)); err != nil {
+	// The scale subresource carries the set's resourceVersion, so a status write in between is a conflict:
+	// read it again and retry, as kubectl scale does.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := h.Client.SubResource("scale").Get(ctx, s, scaleObj); err != nil {
+			return err
+		}
+		scaleObj.Spec.Replicas = 4
+		return h.Client.SubResource("scale").Update(ctx, s, client.WithSubResourceBody(scaleObj))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	waitReady(t, set, 4)
@@ -224,14 +233,9 @@ func TestInvalidMemberBlocksCreation(t *testing.T) {
 	eventually(t, 10*time.Second, func() error { return warningEvent(ctx, ns, "InvalidTemplate") })
 
 	// Fixing the template creates all members.
-	got := &vmv1alpha1.WukongSet{}
-	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(set), got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.Template.Spec.Networks[0].IPConfig.Address = "10.0.0.${INDEX+10}/24"
-	if err := h.Client.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
+	updateSet(t, set, func(s *vmv1alpha1.WukongSet) {
+		s.Spec.Template.Spec.Networks[0].IPConfig.Address = "10.0.0.${INDEX+10}/24"
+	})
 	waitReady(t, set, 3)
 }
 
