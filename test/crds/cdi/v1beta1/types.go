@@ -12,7 +12,7 @@ import (
 // DataVolume mirrors cdi.kubevirt.io/v1beta1 DataVolume.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=dv;dvs
+// +kubebuilder:resource:shortName=dv;dvs,categories=all
 type DataVolume struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

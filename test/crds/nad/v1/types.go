@@ -11,7 +11,8 @@ import (
 
 // NetworkAttachmentDefinition mirrors k8s.cni.cncf.io/v1 NetworkAttachmentDefinition.
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:shortName=net-attach-def
+// Multus serves it as network-attachment-definitions (hyphenated), not as controller-gen's default plural.
+// +kubebuilder:resource:path=network-attachment-definitions,singular=network-attachment-definition,shortName=nad;net-attach-def
 type NetworkAttachmentDefinition struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
