@@ -50,6 +50,11 @@ until SIGTERM or SIGINT.`,
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "health and readiness probe address")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader-election lease (default: the pod's)")
+	// Longer than controller-runtime's 15s/10s/2s so that an apiserver outage of 30s does not end the leader
+	// (docs/cli.md: the trade-off).
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration, "how long a standby waits after the leader's last renewal before taking over (whole seconds)")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline, "how long the leader retries renewing before it gives up and exits; longer than the apiserver outages to survive plus the retry period")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod, "interval of the leader's renewals and of the standbys' tries")
 	// The apiserver's priority and fairness protects it; a low client-side limit would make creating a
 	// thousand VMs take minutes for no reason.
 	fs.Float64Var(&f.qps, "kube-api-qps", 500, "client queries per second to the apiserver; negative disables client-side throttling")
@@ -78,7 +83,8 @@ func runManager(f *managerFlags) error {
 	if err != nil {
 		return err
 	}
-	ctrl.Log.WithName("setup").Info("starting manager", "qps", f.qps, "burst", f.burst, "maxConcurrentCreates", f.opts.MaxConcurrentCreates)
+	ctrl.Log.WithName("setup").Info("starting manager", "qps", f.qps, "burst", f.burst, "maxConcurrentCreates", f.opts.MaxConcurrentCreates,
+		"leaderElect", f.opts.LeaderElect, "leaseDuration", f.opts.LeaseDuration, "renewDeadline", f.opts.RenewDeadline, "retryPeriod", f.opts.RetryPeriod)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

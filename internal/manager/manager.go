@@ -37,6 +37,8 @@ type Options struct {
 	// LeaderElect enables leader election; LeaderElectionNamespace is the lease's namespace.
 	LeaderElect             bool
 	LeaderElectionNamespace string
+	// LeaseDuration, RenewDeadline and RetryPeriod are the leader-election timings (see DefaultLeaseDuration).
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// WukongWorkers and SetWorkers are the controllers' parallel reconciles.
 	WukongWorkers, SetWorkers int
 	// MaxConcurrentCreates is how many members one set creates at once, unless the set says otherwise.
@@ -48,11 +50,15 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr: ":8443", MetricsSecure: true, ProbeAddr: ":8081",
 		WukongWorkers: 16, SetWorkers: 4, MaxConcurrentCreates: 64,
+		LeaseDuration: DefaultLeaseDuration, RenewDeadline: DefaultRenewDeadline, RetryPeriod: DefaultRetryPeriod,
 	}
 }
 
 // New builds a manager with every controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if err := o.validateLeaderElection(); err != nil {
+		return nil, err
+	}
 	metricsOpts := metricsserver.Options{
 		BindAddress:   o.MetricsAddr,
 		SecureServing: o.MetricsSecure,
@@ -72,6 +78,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "wukong-manager.vm.novasphere.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaderElectionConfig:    leaderElectionConfig(cfg, o),
+		LeaseDuration:           &o.LeaseDuration,
+		RenewDeadline:           &o.RenewDeadline,
+		RetryPeriod:             &o.RetryPeriod,
 		// Releasing the lease on a clean exit lets a new leader start at once during a rolling upgrade.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{RecoverPanic: &recoverPanic},
