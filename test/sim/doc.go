@@ -10,9 +10,12 @@
 // kube-apiserver, writing the same fields the real components write. Each behaviour modelled on KubeVirt
 // names the v1.7.0 function it follows.
 //
-// The webhook is a real admission webhook: an HTTPS server on a free loopback port with a CA of its own,
-// registered by Setup (before it returns) as a MutatingWebhookConfiguration for CREATE and UPDATE of
-// VirtualMachines with failurePolicy Fail, and unregistered when the simulator stops. On create it gives a
+// The webhooks are real admission webhooks: an HTTPS server on a free loopback port with a CA of its own,
+// registered by Setup (before it returns) as a MutatingWebhookConfiguration and a
+// ValidatingWebhookConfiguration for CREATE and UPDATE of VirtualMachines with failurePolicy Fail, and
+// unregistered when the simulator stops. The validating one refuses what KubeVirt's VM validator refuses of
+// what the operator writes (validate.go names each rule's KubeVirt function), with KubeVirt's answer
+// (Invalid, 422), and refuses any VM on request (AnnotationRefuseVM). On create the mutating one gives a
 // VM a random firmware UUID and serial; on every write it defaults the architecture and machine type. An
 // update that drops the firmware UUID gets the legacy UUID from the simulated virt-controller, as with
 // KubeVirt, and a RestartRequired condition: the next boot has another UUID (FirmwareUUID reads the one an
@@ -29,7 +32,7 @@
 // the current step's clock again.
 //
 // Failures are injected with annotations (see AnnotationImportError, AnnotationUnschedulable,
-// AnnotationCrash, AnnotationNotMigratable) on the object or on its owning Wukong, and restarts are requested
+// AnnotationCrash, AnnotationNotMigratable, AnnotationRefuseVM) on the object or on its owning Wukong, and restarts are requested
 // with AnnotationRestart or with the state change requests `virtctl restart` makes virt-api write, so tests
 // drive the simulator through the apiserver only. Multus needs no simulation: a NetworkAttachmentDefinition
 // has no status and nothing here reads it.

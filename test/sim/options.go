@@ -34,6 +34,12 @@ const (
 	// migratable (the simulator does not look at access modes or bindings).
 	AnnotationNotMigratable = "sim.novasphere.dev/not-migratable"
 
+	// AnnotationRefuseVM makes the simulated virt-api refuse every create and update of the VirtualMachine, as
+	// KubeVirt's VM validator refuses an invalid VM: with reason Invalid (422) and the annotation's value as
+	// the message. Set on a Wukong, it refuses the VM the operator writes for it, which has no annotations of
+	// its own; removing it lets the next write through.
+	AnnotationRefuseVM = "sim.novasphere.dev/refuse-vm"
+
 	// AnnotationStartTemplate is written on each VirtualMachineInstance the simulator creates: the JSON of
 	// the VirtualMachine's spec.template it was started from, which KubeVirt keeps in a ControllerRevision
 	// named in status.virtualMachineRevisionName. Template changes are compared with it to decide between a

@@ -17,16 +17,16 @@ import (
 const conflictRetry = 50 * time.Millisecond
 
 // Setup registers the simulated CDI and KubeVirt controllers on mgr, and the simulated virt-api's
-// VirtualMachine mutating webhook. The manager's scheme must know core Kubernetes, Wukong, KubeVirt and CDI
+// VirtualMachine mutating and validating webhooks. The manager's scheme must know core Kubernetes, Wukong, KubeVirt and CDI
 // kinds (NewScheme does). Writes go through a client of their own with client-side rate limiting off, so the
 // simulator keeps up with thousands of VMs even inside a manager whose own client is throttled; reads come
 // from the manager's cache, which must be able to see Wukongs, DataVolumes, VirtualMachines,
 // VirtualMachineInstances and Secrets in the namespaces to simulate (a cache restricted to some namespaces
 // restricts the simulator the same way, which tests use to isolate).
 //
-// The webhook is serving and registered (a MutatingWebhookConfiguration of its own, cluster-wide, labelled
-// LabelVirtAPIWebhook) when Setup returns, so every VirtualMachine created afterwards gets KubeVirt's
-// defaults; it is unregistered when the manager stops. Start the manager soon after Setup: until it stops,
+// The webhooks are serving and registered (a Mutating- and a ValidatingWebhookConfiguration of their own,
+// cluster-wide, labelled LabelVirtAPIWebhook) when Setup returns, so every VirtualMachine created afterwards
+// gets KubeVirt's defaults and checks; it is unregistered when the manager stops. Start the manager soon after Setup: until it stops,
 // the registration stays. Setup may be called once per manager: it registers field indexes.
 func Setup(mgr ctrl.Manager, opts Options) error {
 	opts = opts.withDefaults()

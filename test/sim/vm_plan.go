@@ -88,7 +88,15 @@ func planVM(in vmInputs) vmPlan {
 	return p
 }
 
-// runStrategy decides whether the instance is created or deleted.
+// runStrategy decides whether the instance is created or deleted. A VM whose DataVolumes are missing or
+// still importing waits for them and does not fail: the operator creates the VM before its DataVolumes, and
+// KubeVirt v1.7 admits such a VM and waits. KubeVirt's virt-controller creates the instance at once (its
+// handleDataVolumes in pkg/virt-controller/watch/vm/vm.go only waits for dataVolumeTemplates, which the
+// operator does not use) and then holds back the launcher pod until every volume is ready
+// (pkg/virt-controller/watch/vmi/lifecycle.go, areDataVolumesReady in datavolumes.go: a missing PVC is an
+// informal sync error, "PVC … does not exist, waiting for it to appear"). The simulator holds back the
+// instance itself instead, so an instance always starts from the template current when its disks are ready;
+// what the operator sees is the same: no running instance before the disks, and no failure.
 func (p *vmPlan) runStrategy(in vmInputs, live bool) {
 	vmi := in.vmi
 	final := live && isFinal(vmi)

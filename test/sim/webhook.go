@@ -27,28 +27,33 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// LabelVirtAPIWebhook marks the MutatingWebhookConfigurations simulators register, one per simulator, each
-// under a name of its own (see virtAPI.name), so several simulators can share an apiserver.
+// LabelVirtAPIWebhook marks the Mutating- and ValidatingWebhookConfigurations simulators register, one of
+// each per simulator, under a name of its own (see virtAPI.name), so several simulators can share an
+// apiserver.
 const LabelVirtAPIWebhook = "sim.novasphere.dev/virt-api"
 
-// Settings of the simulated virt-api's webhook, as virt-operator registers KubeVirt's
-// (NewVirtAPIMutatingWebhookConfiguration in pkg/virt-operator/resource/generate/components/webhooks.go,
-// v1.7.0), except a shorter timeout: the simulator answers locally or not at all.
+// Settings of the simulated virt-api's webhooks, as virt-operator registers KubeVirt's
+// (NewVirtAPIMutatingWebhookConfiguration and NewVirtAPIValidatingWebhookConfiguration in
+// pkg/virt-operator/resource/generate/components/webhooks.go, v1.7.0), except a shorter timeout: the
+// simulator answers locally or not at all.
 const (
-	vmMutatorName        = "virtualmachines-mutator.kubevirt.io"
-	vmMutatePath         = "/virtualmachines-mutate"
-	webhookTimeout int32 = 5
+	vmMutatorName         = "virtualmachines-mutator.kubevirt.io"
+	vmMutatePath          = "/virtualmachines-mutate"
+	vmValidatorName       = "virtualmachine-validator.kubevirt.io"
+	vmValidatePath        = "/virtualmachines-validate"
+	webhookTimeout  int32 = 5
 	// cleanupTimeout bounds the removal of the configuration when the simulator stops.
 	cleanupTimeout = 10 * time.Second
 )
 
 // virtAPI is the simulated virt-api: an HTTPS server on a free loopback port with a certificate of its own
-// CA, answering the apiserver's admission reviews for VirtualMachines, and the MutatingWebhookConfiguration
-// that sends them there. It is a manager Runnable only to clean up: serving and registering happen in
+// CA, answering the apiserver's admission reviews for VirtualMachines, and the Mutating- and
+// ValidatingWebhookConfiguration that send them there. It is a manager Runnable only to clean up: serving and registering happen in
 // startVirtAPI, before Setup returns, so no VirtualMachine can be created between the simulator's start
 // and its webhook's.
 type virtAPI struct {
 	c      client.Client
+	faults faultReader
 	name   string
 	server *http.Server
 	served chan error
@@ -66,10 +71,11 @@ func startVirtAPI(ctx context.Context, c client.Client) (*virtAPI, error) {
 		return nil, fmt.Errorf("listen for the simulated virt-api: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(vmMutatePath, &admission.Webhook{Handler: admission.HandlerFunc(handleVMMutation)})
 	v := &virtAPI{
-		c:    c,
-		name: "sim-virt-api-" + randomUUID()[:8],
+		c: c,
+		// Faults are read live: the VM being admitted is new, and its Wukong may be too new for a cache.
+		faults: faultReader{c: c},
+		name:   "sim-virt-api-" + randomUUID()[:8],
 		server: &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 5 * time.Second,
@@ -77,6 +83,8 @@ func startVirtAPI(ctx context.Context, c client.Client) (*virtAPI, error) {
 		},
 		served: make(chan error, 1),
 	}
+	mux.Handle(vmMutatePath, &admission.Webhook{Handler: admission.HandlerFunc(handleVMMutation)})
+	mux.Handle(vmValidatePath, &admission.Webhook{Handler: admission.HandlerFunc(v.handleVMValidation)})
 	go func() { v.served <- v.server.ServeTLS(ln, "", "") }()
 
 	if err := deleteStaleVirtAPIs(ctx, c); err != nil {
@@ -88,7 +96,39 @@ func startVirtAPI(ctx context.Context, c client.Client) (*virtAPI, error) {
 		_ = v.server.Close()
 		return nil, fmt.Errorf("register MutatingWebhookConfiguration %s: %w", v.name, err)
 	}
+	if err := c.Create(ctx, v.validatingConfiguration("https://"+ln.Addr().String()+vmValidatePath, ca)); err != nil {
+		v.unregister()
+		_ = v.server.Close()
+		return nil, fmt.Errorf("register ValidatingWebhookConfiguration %s: %w", v.name, err)
+	}
 	return v, nil
+}
+
+// validatingConfiguration registers KubeVirt's VM validator ("virtualmachine-validator.kubevirt.io", CREATE
+// and UPDATE of VirtualMachines, failurePolicy Fail) at url.
+func (v *virtAPI) validatingConfiguration(url string, ca []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	fail := admissionregistrationv1.Fail
+	none := admissionregistrationv1.SideEffectClassNone
+	timeout := webhookTimeout
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: map[string]string{LabelVirtAPIWebhook: "true"}},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    vmValidatorName,
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             &none,
+			FailurePolicy:           &fail,
+			TimeoutSeconds:          &timeout,
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups:   []string{kubevirtv1.SchemeGroupVersion.Group},
+					APIVersions: []string{kubevirtv1.SchemeGroupVersion.Version},
+					Resources:   []string{"virtualmachines"},
+				},
+			}},
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
+		}},
+	}
 }
 
 // configuration is the webhook registration pointing at url, trusted through the PEM bundle ca.
@@ -139,9 +179,14 @@ func (v *virtAPI) NeedLeaderElection() bool { return false }
 func (v *virtAPI) unregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: v.name}}
-	if err := v.c.Delete(ctx, cfg); client.IgnoreNotFound(err) != nil {
-		log.FromContext(ctx).Error(err, "unregister the simulated virt-api webhook", "configuration", v.name)
+	meta := metav1.ObjectMeta{Name: v.name}
+	for _, cfg := range []client.Object{
+		&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: meta},
+		&admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: meta},
+	} {
+		if err := v.c.Delete(ctx, cfg); client.IgnoreNotFound(err) != nil {
+			log.FromContext(ctx).Error(err, "unregister the simulated virt-api webhook", "configuration", v.name)
+		}
 	}
 }
 
@@ -149,18 +194,29 @@ func (v *virtAPI) unregister() {
 // certificate the configuration trusts (the process is gone, or another took its port). A live simulator
 // serves before it registers, so its configuration is never taken for stale.
 func deleteStaleVirtAPIs(ctx context.Context, c client.Client) error {
-	var list admissionregistrationv1.MutatingWebhookConfigurationList
-	if err := c.List(ctx, &list, client.HasLabels{LabelVirtAPIWebhook}); err != nil {
+	var mutating admissionregistrationv1.MutatingWebhookConfigurationList
+	if err := c.List(ctx, &mutating, client.HasLabels{LabelVirtAPIWebhook}); err != nil {
 		return fmt.Errorf("list simulated virt-api webhooks: %w", err)
 	}
-	for i := range list.Items {
-		cfg := &list.Items[i]
-		if len(cfg.Webhooks) == 0 || answers(cfg.Webhooks[0].ClientConfig) {
-			continue
+	var validating admissionregistrationv1.ValidatingWebhookConfigurationList
+	if err := c.List(ctx, &validating, client.HasLabels{LabelVirtAPIWebhook}); err != nil {
+		return fmt.Errorf("list simulated virt-api webhooks: %w", err)
+	}
+	var stale []client.Object
+	for i := range mutating.Items {
+		if cfg := &mutating.Items[i]; len(cfg.Webhooks) > 0 && !answers(cfg.Webhooks[0].ClientConfig) {
+			stale = append(stale, cfg)
 		}
-		uid := cfg.UID
+	}
+	for i := range validating.Items {
+		if cfg := &validating.Items[i]; len(cfg.Webhooks) > 0 && !answers(cfg.Webhooks[0].ClientConfig) {
+			stale = append(stale, cfg)
+		}
+	}
+	for _, cfg := range stale {
+		uid := cfg.GetUID()
 		if err := c.Delete(ctx, cfg, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-			return fmt.Errorf("delete stale webhook %s: %w", cfg.Name, err)
+			return fmt.Errorf("delete stale webhook %s: %w", cfg.GetName(), err)
 		}
 	}
 	return nil
@@ -210,6 +266,38 @@ func handleVMMutation(_ context.Context, req admission.Request) admission.Respon
 	pt := admissionv1.PatchTypeJSONPatch
 	resp.Patch, resp.PatchType = patch, &pt
 	return resp
+}
+
+// handleVMValidation answers one admission review for a VirtualMachine as KubeVirt's VM validator does
+// (validateVM), after the refusal a test injects with AnnotationRefuseVM. A VM being deleted is admitted
+// unchecked, as in KubeVirt (VMsAdmitter.Admit). Each answer is counted (VMAdmissions).
+func (v *virtAPI) handleVMValidation(ctx context.Context, req admission.Request) admission.Response {
+	if req.Resource.Group != kubevirtv1.SchemeGroupVersion.Group || req.Resource.Resource != "virtualmachines" {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("expect resource to be 'virtualmachines'"))
+	}
+	var vm kubevirtv1.VirtualMachine
+	if err := json.Unmarshal(req.Object.Raw, &vm); err != nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decode VirtualMachine: %w", err))
+	}
+	if vm.DeletionTimestamp != nil {
+		return admission.Allowed("")
+	}
+	vm.Namespace = req.Namespace
+	faults, err := v.faults.values(ctx, &vm, AnnotationRefuseVM)
+	if err != nil {
+		// A failed read is the webhook failing, which the apiserver reports as an internal error: transient.
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	causes := validateVM(&vm)
+	if msg, ok := faults[AnnotationRefuseVM]; ok {
+		causes = append([]metav1.StatusCause{{Type: metav1.CauseTypeFieldValueInvalid, Message: msg,
+			Field: "metadata.annotations[" + AnnotationRefuseVM + "]"}}, causes...)
+	}
+	countAdmission(req.Namespace, string(req.Operation), len(causes) == 0)
+	if len(causes) == 0 {
+		return admission.Allowed("")
+	}
+	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: refusal(causes)}}
 }
 
 // newServingCerts makes a CA and a serving certificate for 127.0.0.1 signed by it; it returns the CA as PEM
