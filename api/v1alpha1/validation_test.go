@@ -329,6 +329,308 @@ selector:
 `), []string{"spec.template.spec.networks[0].ipConfig.address", "required when mode is static"}},
 		{"set name too long", strings.Replace(setHead, "name: set", "name: "+strings.Repeat("s", 58), 1) + indent(minimalTemplate),
 			[]string{"metadata.name must be at most 57 characters"}},
+
+		// Issue 11: every spec the CRD accepts must build a VM, DataVolumes and attachments that KubeVirt v1.7,
+		// CDI v1.63 and Multus accept. Each refusal below is something one of them (or the Pod the VM runs
+		// in) would refuse later; each acceptance is its nearest valid neighbour.
+
+		// hostname: KubeVirt (vmi-create-admitter.go, validateHostNameNotConformingToDNSLabelRules) wants the
+		// instance's hostname, our first label, to be a DNS-1123 label.
+		{"hostname first label 63", wukongHead + indent(minimalSpec+"hostname: "+strings.Repeat("h", 63)+".example.internal\n"), nil},
+		{"hostname first label 64", wukongHead + indent(minimalSpec+"hostname: "+strings.Repeat("h", 64)+".example.internal\n"),
+			[]string{"spec.hostname", "first label", "at most 63 characters"}},
+		{"hostname single label 64", wukongHead + indent(minimalSpec+"hostname: "+strings.Repeat("h", 64)+"\n"),
+			[]string{"spec.hostname", "first label"}},
+		{"hostname empty label", wukongHead + indent(minimalSpec+"hostname: db..example\n"), []string{"spec.hostname", "RFC 1123"}},
+
+		// Disks: the builder names the cloud-init disk cloudinitdisk; CDI parses the image URL
+		// (datavolume-validate.go: url.Parse for registries, url.ParseRequestURI for http); the PVC's
+		// storageClassName is a DNS-1123 subdomain (ValidatePersistentVolumeClaimSpec).
+		{"disk named cloudinitdisk", wukongHead + indent(minimalSpec+`
+disks:
+- {name: cloudinitdisk, size: 1Gi}
+`), []string{"spec.disks[0].name", "reserved for the cloud-init disk"}},
+		{"docker image tag without host", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "docker://ubuntu:22.04"}
+`), []string{"spec.disks[0].image", "URL CDI can parse"}},
+		{"docker image with port and tag", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "docker://registry.local:5000/ubuntu:22.04"}
+`), nil},
+		{"image with whitespace", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "https://example.com/my disk.img"}
+`), []string{"spec.disks[0].image", "no whitespace"}},
+		{"storage class not a name", wukongHead + indent(minimalSpec+`
+disks:
+- {name: data, size: 1Gi, storageClassName: Fast_SSD}
+`), []string{"spec.disks[0].storageClassName", "StorageClass name"}},
+		{"storage class empty and dotted", wukongHead + indent(minimalSpec+`
+disks:
+- {name: data, size: 1Gi, storageClassName: ""}
+- {name: logs, size: 1Gi, storageClassName: fast.ssd.example.com}
+`), nil},
+
+		// Networks: an sriov attachment the operator creates must request a virtual function (Multus'
+		// resourceName annotation, an extended resource name as the Pod's resources require); nadName is what
+		// Multus looks up; bridgeName is a Linux interface name (net/core/dev.c dev_valid_name).
+		{"sriov without resource name", wukongHead + indent(minimalSpec+`
+networks:
+- {name: fast, type: sriov}
+`), []string{"spec.networks[0].resourceName", "required for an sriov network"}},
+		{"sriov with resource name or existing attachment", wukongHead + indent(minimalSpec+`
+networks:
+- {name: fast, type: sriov, resourceName: intel.com/sriov_netdevice, vlanId: 20}
+- {name: faster, type: sriov, nadName: infra/sriov-net}
+`), nil},
+		{"resource name without domain", wukongHead + indent(minimalSpec+`
+networks:
+- {name: fast, type: sriov, resourceName: sriov_netdevice}
+`), []string{"spec.networks[0].resourceName", "extended resource name"}},
+		{"resource name in kubernetes.io", wukongHead + indent(minimalSpec+`
+networks:
+- {name: fast, type: sriov, resourceName: kubernetes.io/sriov}
+`), []string{"spec.networks[0].resourceName", "extended resource name"}},
+		{"nad name with two slashes", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, nadName: a/b/c}
+`), []string{"spec.networks[0].nadName", "namespace/name"}},
+		{"nad name uppercase", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, nadName: Shared_LAN}
+`), []string{"spec.networks[0].nadName"}},
+		{"bridge name with space", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, bridgeName: "br 0"}
+`), []string{"spec.networks[0].bridgeName", "Linux interface name"}},
+		{"bridge name with slash", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, type: macvlan, bridgeName: "eth0/1"}
+`), []string{"spec.networks[0].bridgeName", "Linux interface name"}},
+		{"bridge name dotted vlan interface", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, type: macvlan, bridgeName: "eth0.100"}
+`), nil},
+		{"network strings written empty mean their defaults", wukongHead + indent(minimalSpec+`
+networks:
+- {name: lan, nadName: "", bridgeName: "", resourceName: ""}
+placement:
+  antiAffinity: {topologyKey: ""}
+`), nil},
+		{"variable in plain wukong resource name", wukongHead + indent(minimalSpec+`
+networks:
+- {name: fast, type: sriov, resourceName: "intel.com/${SET}"}
+`), []string{"spec.networks", "only allowed in a WukongSet template"}},
+
+		// Placement reaches the VM's pod: the Pod's rules (ValidateTolerations, ValidateLabels for the node
+		// selector) and KubeVirt's validatePodAffinityTerm (validate-k8s-utils.go) for anti-affinity.
+		{"tolerations as a pod takes them", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {operator: Exists}
+  - {key: dedicated, value: vms}
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 30}
+  - {key: gpu, operator: Equal, value: "true", effect: PreferNoSchedule}
+`), nil},
+		{"toleration operator Lt", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: cores, operator: Lt, value: "8"}
+`), []string{"spec.placement.tolerations[0].operator", "must be Exists or Equal"}},
+		{"toleration empty key with Equal", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {operator: Equal, value: x}
+`), []string{"spec.placement.tolerations[0].operator", "must be Exists when key is empty"}},
+		{"toleration Exists with value", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, operator: Exists, value: vms}
+`), []string{"spec.placement.tolerations[0].value", "must be empty when operator is Exists"}},
+		{"toleration unknown effect", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, operator: Exists, effect: NoScheduleNoAdmit}
+`), []string{"spec.placement.tolerations[0].effect", "NoSchedule, PreferNoSchedule or NoExecute"}},
+		{"toleration seconds without NoExecute", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, operator: Exists, effect: NoSchedule, tolerationSeconds: 60}
+`), []string{"spec.placement.tolerations[0].tolerationSeconds", "requires effect NoExecute"}},
+		{"node selector key invalid", wukongHead + indent(minimalSpec+`
+placement:
+  nodeSelector: {"disk type": ssd}
+`), []string{"spec.placement.nodeSelector", "valid label keys"}},
+		{"anti-affinity as kubevirt takes it", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    mode: Required
+    topologyKey: topology.kubernetes.io/zone
+    selector:
+      matchLabels: {app.kubernetes.io/name: web}
+      matchExpressions:
+      - {key: tier, operator: NotIn, values: [db]}
+      - {key: canary, operator: DoesNotExist}
+`), nil},
+		{"topology key invalid", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity: {topologyKey: "zone name"}
+`), []string{"spec.placement.antiAffinity.topologyKey", "valid label key"}},
+		{"anti-affinity selector key invalid", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchLabels: {"-app": web}
+`), []string{"spec.placement.antiAffinity.selector.matchLabels", "valid label keys"}},
+		{"anti-affinity In without values", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: In}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions", "In or NotIn with values"}},
+		{"anti-affinity Exists with values", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: Exists, values: [db]}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions", "Exists or DoesNotExist without values"}},
+		{"anti-affinity unknown operator", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: Matches, values: [db]}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions"}},
+		{"variable in plain wukong topology key", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity: {topologyKey: "topology.kubernetes.io/${SET}"}
+`), []string{"spec.placement", "only allowed in a WukongSet template"}},
+
+		// A set template: every string may hold variables (docs/templates.md), so format checks let "${"
+		// through and the rendered members are checked against the Wukong kind. Keys are not templated.
+		{"set template variables in every checked string", setHead + indent(`replicas: 2
+template:
+  metadata:
+    labels: {zone: "${INDEX % 2 == 0 ? 'a' : 'b'}", kubevirt.io/domain: "${NAME}"}
+    annotations: {Example.com/Owner: "${SET} team"}
+  spec:
+    cpu: 2
+    memory: 4Gi
+    hostname: "${NAME}-`+strings.Repeat("x", 70)+`.example.internal"
+    disks:
+    - {name: system, size: 20Gi, image: "docker://quay.io/containerdisks/ubuntu:${INDEX % 2 == 0 ? '22.04' : '24.04'}"}
+    - {name: data, size: 1Gi, storageClassName: "${INDEX % 2 == 0 ? 'fast' : 'slow'}", image: "https://${ {'a': 'h1', 'b': 'h2'}['a'] }.example.com/${NAME}.img"}
+    networks:
+    - {name: lan, nadName: "${NAMESPACE}/lan-${INDEX % 2}", bridgeName: "br${INDEX % 4}"}
+    - {name: fast, type: sriov, resourceName: "intel.com/${INDEX % 2 == 0 ? 'vf_a' : 'vf_b'}"}
+    placement:
+      nodeSelector: {rack: "${INDEX % 3}"}
+      tolerations:
+      - {key: dedicated, operator: Equal, value: "${SET}", effect: NoSchedule}
+      antiAffinity: {topologyKey: "topology.kubernetes.io/${INDEX % 2 == 0 ? 'zone' : 'region'}"}
+`), nil},
+		{"set template image whitespace outside variable", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    disks:
+    - {name: system, size: 1Gi, image: "docker://quay.io/repo:${INDEX} latest"}
+`), []string{"spec.template.spec.disks[0].image", "whitespace is allowed inside ${...} only"}},
+		{"set template image bad scheme with variable", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    disks:
+    - {name: system, size: 1Gi, image: "oci://quay.io/repo:${INDEX}"}
+`), []string{"spec.template.spec.disks[0].image", "docker://, http:// or https://"}},
+		{"set template hostname literal too long", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    hostname: `+strings.Repeat("h", 64)+`
+`), []string{"spec.template.spec.hostname", "first label"}},
+		{"set template sriov without resource name", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    networks:
+    - {name: fast, type: sriov}
+`), []string{"spec.template.spec.networks[0].resourceName", "required for an sriov network"}},
+		{"set template toleration Exists with value", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    placement:
+      tolerations:
+      - {key: dedicated, operator: Exists, value: "${SET}"}
+`), []string{"spec.template.spec.placement.tolerations[0].value", "must be empty when operator is Exists"}},
+		{"set template reserved kubevirt label", setHead + indent(`template:
+  metadata:
+    labels: {kubevirt.io/nodeName: node-1}
+  spec: {cpu: 1, memory: 1Gi}
+`), []string{"spec.template.metadata.labels", "KubeVirt reserves"}},
+		{"set template label key invalid", setHead + indent(`template:
+  metadata:
+    labels: {"app name": web}
+  spec: {cpu: 1, memory: 1Gi}
+`), []string{"spec.template.metadata.labels", "valid label keys"}},
+		{"set template label value invalid", setHead + indent(`template:
+  metadata:
+    labels: {app: "web server"}
+  spec: {cpu: 1, memory: 1Gi}
+`), []string{"spec.template.metadata.labels", "valid label values"}},
+		{"set template label value too long", setHead + indent(`template:
+  metadata:
+    labels: {app: `+strings.Repeat("w", 64)+`}
+  spec: {cpu: 1, memory: 1Gi}
+`), []string{"spec.template.metadata.labels", "valid label values"}},
+		{"set template annotation key invalid", setHead + indent(`template:
+  metadata:
+    annotations: {"owner team": ops}
+  spec: {cpu: 1, memory: 1Gi}
+`), []string{"spec.template.metadata.annotations", "valid annotation keys"}},
+
+		// The set's selector: its matchLabels land on every member and VM; it must be a valid selector.
+		{"set selector reserved kubevirt label", setHead + indent(minimalTemplate+`
+selector:
+  matchLabels: {kubevirt.io/schedulable: "true"}
+`), []string{"spec.selector.matchLabels", "KubeVirt reserves"}},
+		{"set selector key invalid", setHead + indent(minimalTemplate+`
+selector:
+  matchLabels: {"app/name/x": web}
+`), []string{"spec.selector.matchLabels", "valid label keys"}},
+		{"set selector value invalid", setHead + indent(minimalTemplate+`
+selector:
+  matchLabels: {app: "web server"}
+`), []string{"spec.selector.matchLabels", "valid label value"}},
+		{"set selector NotIn without values", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: tier, operator: NotIn}
+`), []string{"spec.selector.matchExpressions[0].values", "must be given when operator is In or NotIn"}},
+		{"set selector DoesNotExist with values", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: tier, operator: DoesNotExist, values: [x]}
+`), []string{"spec.selector.matchExpressions[0].values", "must be empty when operator is Exists or DoesNotExist"}},
+		{"set selector expression key invalid", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: "tier!", operator: DoesNotExist}
+`), []string{"spec.selector.matchExpressions[0].key", "valid label key"}},
+		{"set selector expression value invalid", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: tier, operator: NotIn, values: ["front end"]}
+`), []string{"spec.selector.matchExpressions[0].values[0]", "valid label value"}},
+		{"set selector NotIn with values", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: tier, operator: NotIn, values: [db]}
+`), nil},
 	}
 	ctx := t.Context()
 	ns, err := env.Namespace(ctx, "validation")

@@ -43,10 +43,13 @@ type WukongSpec struct {
 	// +optional
 	User *CloudInitUser `json:"user,omitempty"`
 
-	// hostname is the guest's hostname; empty means the Wukong's name.
+	// hostname is the guest's hostname, a lowercase RFC 1123 name such as db-0 or db-0.example.internal; empty
+	// means the Wukong's name. Its first label becomes the VM instance's hostname, which KubeVirt requires to be
+	// a DNS-1123 label (at most 63 characters); the whole name reaches the guest through cloud-init.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:XValidation:rule="self.contains('${') || self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="hostname must be a lowercase RFC 1123 hostname"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !format.dns1123Subdomain().validate(self).hasValue()",message="hostname must be a lowercase RFC 1123 hostname (a DNS-1123 subdomain)"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !format.dns1123Label().validate(self.split('.')[0]).hasValue()",message="hostname: the first label (the VM instance's hostname) must be a DNS-1123 label of at most 63 characters"
 	Hostname string `json:"hostname,omitempty"`
 
 	// runStrategy is KubeVirt's run strategy: Always (default), RerunOnFailure, Once, Manual or Halted.
@@ -74,11 +77,13 @@ const (
 
 // Disk is one VM disk backed by a CDI DataVolume.
 type Disk struct {
-	// name identifies the disk inside the VM; the DataVolume is named <wukong>-<name>.
+	// name identifies the disk inside the VM, a DNS-1123 label as KubeVirt requires; the DataVolume is named
+	// <wukong>-<name>. The name cloudinitdisk is taken by the cloud-init disk.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self != 'cloudinitdisk'",message="name 'cloudinitdisk' is reserved for the cloud-init disk"
 	Name string `json:"name"`
 
 	// size is the disk's capacity, a Kubernetes quantity such as 20Gi.
@@ -87,15 +92,20 @@ type Disk struct {
 	Size resource.Quantity `json:"size"`
 
 	// image is the disk's source: docker://registry/repo:tag (a container disk image) or http(s)://host/path
-	// (a raw or qcow2 image). Empty means a blank disk.
+	// (a raw or qcow2 image). Empty means a blank disk. It must be a URL CDI can parse: a tag needs a
+	// registry host or path before it (docker://quay.io/repo:22.04, not docker://repo:22.04, whose ":22.04"
+	// would be a port). In a set template, whitespace is allowed inside ${...} only.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self.matches('^(docker|http|https)://[^\\\\s]+$')",message="image must start with docker://, http:// or https://"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') ? self.matches('^(docker|http|https)://([^\\\\s$]|\\\\$|\\\\$\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22|\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22)*\\\\})*\\\\})+$') : self.matches('^(docker|http|https)://[^\\\\s]+$')",message="image must start with docker://, http:// or https:// and hold no whitespace (in a set template, whitespace is allowed inside ${...} only)"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !self.matches('^(docker|http|https)://[^\\\\s]+$') || isURL(self)",message="image must be a URL CDI can parse (a docker:// image with a tag needs a registry host or path: docker://quay.io/repo:tag)"
 	Image string `json:"image,omitempty"`
 
-	// storageClassName is the StorageClass of the disk's volume; empty means the cluster default.
+	// storageClassName is the StorageClass of the disk's volume; absent means the cluster default. It names a
+	// StorageClass, so it must be a DNS-1123 subdomain (the rule the apiserver applies to the PVC CDI creates).
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || !format.dns1123Subdomain().validate(self).hasValue()",message="storageClassName must be a StorageClass name (a lowercase DNS-1123 subdomain)"
 	StorageClassName *string `json:"storageClassName,omitempty"`
 
 	// boot marks the disk the VM boots from. When no disk sets it, the first disk boots.
@@ -118,6 +128,7 @@ const (
 // Network is one secondary network of the VM, attached through Multus.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.vlanId) || self.type != 'macvlan'",message="vlanId is not supported for macvlan networks",fieldPath=".vlanId"
+// +kubebuilder:validation:XValidation:rule="self.type != 'sriov' || (has(self.nadName) && self.nadName.size() > 0) || (has(self.resourceName) && self.resourceName.size() > 0)",message="resourceName is required for an sriov network the operator creates the attachment for (no nadName): without it no virtual function is requested and the CNI fails when the VM starts",fieldPath=".resourceName"
 type Network struct {
 	// name identifies the network inside the VM; a NetworkAttachmentDefinition the Wukong owns is named
 	// <wukong>-<name>.
@@ -137,12 +148,15 @@ type Network struct {
 	// creating one. The operator never modifies or deletes it.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || (self.split('/').size() == 1 ? !format.dns1123Subdomain().validate(self).hasValue() : self.split('/').size() == 2 && !format.dns1123Label().validate(self.split('/')[0]).hasValue() && !format.dns1123Subdomain().validate(self.split('/')[1]).hasValue())",message="nadName must be name or namespace/name of a NetworkAttachmentDefinition (a DNS-1123 subdomain, in a namespace that is a DNS-1123 label)"
 	NADName string `json:"nadName,omitempty"`
 
 	// bridgeName is the host bridge for bridge and ovs networks (default br0), or the master interface for
-	// macvlan (default: the node's default route interface).
+	// macvlan (default: the node's default route interface). It is a Linux interface name: at most 15
+	// characters, no whitespace, '/' or ':', and not "." or "..".
 	// +optional
 	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || (self.matches('^[^\\\\s/:]+$') && self != '.' && self != '..')",message="bridgeName must be a Linux interface name: no whitespace, '/' or ':', and not '.' or '..'"
 	BridgeName string `json:"bridgeName,omitempty"`
 
 	// vlanId tags the attachment's traffic with this VLAN.
@@ -151,9 +165,12 @@ type Network struct {
 	// +kubebuilder:validation:Maximum=4094
 	VLANID *int32 `json:"vlanId,omitempty"`
 
-	// resourceName is the device-plugin resource of an sriov network (e.g. intel.com/sriov_netdevice).
+	// resourceName is the device-plugin resource of an sriov network (e.g. intel.com/sriov_netdevice), requested
+	// for the VM's pod; required for an sriov network without nadName. It must be an extended resource name:
+	// domain/name, outside the kubernetes.io domain.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || (self.contains('/') && !self.contains('kubernetes.io/') && !format.qualifiedName().validate('requests.' + self).hasValue())",message="resourceName must be an extended resource name such as intel.com/sriov_netdevice (domain/name, not in the kubernetes.io domain)"
 	ResourceName string `json:"resourceName,omitempty"`
 
 	// ipConfig says how the guest configures this interface; absent means DHCP.
@@ -265,17 +282,29 @@ type SecretKeyRef struct {
 	Key string `json:"key,omitempty"`
 }
 
-// Placement constrains where the VM runs.
+// Placement constrains where the VM runs. Its fields reach the VM's pod, so they follow the Pod's rules
+// (k8s.io/kubernetes pkg/apis/core/validation: ValidatePodSpec's node selector check and ValidateTolerations).
+// Node selector values, toleration keys and values, and the anti-affinity selector's expression keys and
+// values are strings of core types without a length bound, which CEL rules cannot afford to inspect (the
+// apiserver's cost estimate assumes each is megabytes long); they must be checked outside the schema.
 type Placement struct {
-	// nodeSelector must match a node's labels for the VM to run there.
+	// nodeSelector must match a node's labels for the VM to run there. Keys are label keys.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="nodeSelector keys must be valid label keys ([prefix/]name)"
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
-	// tolerations let the VM run on tainted nodes.
+	// tolerations let the VM run on tainted nodes. As for a Pod: operator Exists or Equal (empty means Equal),
+	// an empty key only with Exists, no value with Exists, effect NoSchedule, PreferNoSchedule, NoExecute or
+	// empty (every effect), and tolerationSeconds only with NoExecute.
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.operator) || self.operator in ['', 'Exists', 'Equal']",message="operator must be Exists or Equal (empty means Equal)",fieldPath=".operator"
+	// +kubebuilder:validation:items:XValidation:rule="(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",message="operator must be Exists when key is empty (which matches every taint)",fieldPath=".operator"
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",message="value must be empty when operator is Exists",fieldPath=".value"
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.effect) || self.effect in ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute']",message="effect must be NoSchedule, PreferNoSchedule or NoExecute (empty means every effect)",fieldPath=".effect"
+	// +kubebuilder:validation:items:XValidation:rule="!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",message="tolerationSeconds requires effect NoExecute",fieldPath=".tolerationSeconds"
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
 	// antiAffinity spreads VMs that share labels across topology domains.
@@ -300,15 +329,20 @@ type AntiAffinity struct {
 	// +kubebuilder:default=Preferred
 	Mode AntiAffinityMode `json:"mode,omitempty"`
 
-	// topologyKey is the node label that defines a domain (default kubernetes.io/hostname).
+	// topologyKey is the node label that defines a domain (default kubernetes.io/hostname); a label key.
 	// +optional
 	// +kubebuilder:default="kubernetes.io/hostname"
 	// +kubebuilder:validation:MaxLength=316
+	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || !format.qualifiedName().validate(self).hasValue()",message="topologyKey must be a valid label key ([prefix/]name)"
 	TopologyKey string `json:"topologyKey,omitempty"`
 
 	// selector picks the VMs to keep apart from. Absent means the members of the same WukongSet (label
-	// vm.novasphere.dev/set), or for a Wukong outside a set, VMs with its own labels.
+	// vm.novasphere.dev/set), or for a Wukong outside a set, VMs with its own labels. As for any label
+	// selector: matchLabels keys are label keys; a matchExpressions operator is In, NotIn, Exists or
+	// DoesNotExist, with values for In and NotIn and none for the other two.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.all(k, !format.qualifiedName().validate(k).hasValue())",message="selector.matchLabels keys must be valid label keys ([prefix/]name)",fieldPath=".matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn'] ? has(e.values) && e.values.size() > 0 : e.operator in ['Exists', 'DoesNotExist'] && (!has(e.values) || e.values.size() == 0))",message="selector.matchExpressions: operator must be In or NotIn with values, or Exists or DoesNotExist without values",fieldPath=".matchExpressions"
 	Selector *metav1.LabelSelector `json:"selector,omitempty"`
 }
 
@@ -410,7 +444,7 @@ type VolumeStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=wk,categories={wukong,all}
+// +kubebuilder:resource:shortName=wk,categories={novasphere,all}
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="CPU",type=integer,JSONPath=`.spec.cpu`
 // +kubebuilder:printcolumn:name="Memory",type=string,JSONPath=`.spec.memory`
@@ -427,8 +461,9 @@ type Wukong struct {
 	// +required
 	// +kubebuilder:validation:XValidation:rule="!has(self.hostname) || !self.hostname.contains('${')",message="hostname: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".hostname"
 	// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.all(d, (!has(d.image) || !d.image.contains('${')) && (!has(d.storageClassName) || !d.storageClassName.contains('${')))",message="disks: template variables (${...}) in image or storageClassName are only allowed in a WukongSet template",fieldPath=".disks"
-	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",message="networks: template variables (${...}) in nadName, bridgeName or ipConfig are only allowed in a WukongSet template",fieldPath=".networks"
+	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.resourceName) && n.resourceName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",message="networks: template variables (${...}) in nadName, bridgeName, resourceName or ipConfig are only allowed in a WukongSet template",fieldPath=".networks"
 	// +kubebuilder:validation:XValidation:rule="!has(self.user) || (!self.user.name.contains('${') && (!has(self.user.sshAuthorizedKeys) || !self.user.sshAuthorizedKeys.exists(k, k.contains('${'))) && (!has(self.user.sudo) || !self.user.sudo.contains('${')) && (!has(self.user.shell) || !self.user.shell.contains('${')) && (!has(self.user.groups) || !self.user.groups.exists(g, g.contains('${'))))",message="user: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".user"
+	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.antiAffinity) || !has(self.placement.antiAffinity.topologyKey) || !self.placement.antiAffinity.topologyKey.contains('${')",message="placement: template variables (${...}) in antiAffinity.topologyKey are only allowed in a WukongSet template",fieldPath=".placement"
 	Spec WukongSpec `json:"spec"`
 
 	// status is the observed state, written by the controller.

@@ -81,16 +81,26 @@ type WukongTemplateSpec struct {
 	Spec WukongSpec `json:"spec"`
 }
 
-// WukongTemplateMetadata is the part of object metadata a template may set.
+// WukongTemplateMetadata is the part of object metadata a template may set. Keys are checked as the apiserver
+// checks object metadata (ValidateLabels, ValidateAnnotations in k8s.io/apimachinery); values that hold a
+// template variable are checked once rendered, when the set validates every member against the Wukong kind.
 type WukongTemplateMetadata struct {
-	// labels are added to every member (and from there to its VM). Values may hold template variables.
+	// labels are added to every member and from there to its VirtualMachine and VM instance. Keys are label
+	// keys; values are label values or hold template variables. KubeVirt's reserved instance labels
+	// (kubevirt.io/created-by, migrationJobUID, nodeName, migrationTargetNodeName, schedulable,
+	// install-strategy) are refused, as KubeVirt refuses them on a VM's template.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="label keys must be valid label keys ([prefix/]name)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].contains('${') || !format.labelValue().validate(self[k]).hasValue())",message="label values must be valid label values (at most 63 characters: alphanumerics, '-', '_' or '.', starting and ending alphanumeric) unless they hold a template variable"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['kubevirt.io/created-by', 'kubevirt.io/migrationJobUID', 'kubevirt.io/nodeName', 'kubevirt.io/migrationTargetNodeName', 'kubevirt.io/schedulable', 'kubevirt.io/install-strategy']))",message="labels: KubeVirt reserves kubevirt.io/created-by, migrationJobUID, nodeName, migrationTargetNodeName, schedulable and install-strategy for itself and refuses a VM that sets them"
 	Labels map[string]TemplateString `json:"labels,omitempty"`
 
-	// annotations are added to every member. Values may hold template variables.
+	// annotations are added to every member. Keys are annotation keys (label-key syntax, any case); values may
+	// hold template variables.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k.lowerAscii()).hasValue())",message="annotation keys must be valid annotation keys ([prefix/]name)"
 	Annotations map[string]TemplateString `json:"annotations,omitempty"`
 }
 
@@ -100,11 +110,15 @@ type WukongTemplateMetadata struct {
 type TemplateString string
 
 // LabelSelector selects a set's members. It has the shape of metav1.LabelSelector, with bounds on every
-// field so the apiserver can check at admission that the members' labels can match it.
+// field so the apiserver can check at admission that the members' labels can match it, and that it is a
+// valid selector (ValidateLabelSelector in k8s.io/apimachinery/pkg/apis/meta/v1/validation).
 type LabelSelector struct {
-	// matchLabels are labels every member must carry; members always get them.
+	// matchLabels are labels every member must carry; members always get them, and so do their VMs (KubeVirt's
+	// reserved instance labels are refused, as for template.metadata.labels).
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="matchLabels keys must be valid label keys ([prefix/]name)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['kubevirt.io/created-by', 'kubevirt.io/migrationJobUID', 'kubevirt.io/nodeName', 'kubevirt.io/migrationTargetNodeName', 'kubevirt.io/schedulable', 'kubevirt.io/install-strategy']))",message="matchLabels: KubeVirt reserves kubevirt.io/created-by, migrationJobUID, nodeName, migrationTargetNodeName, schedulable and install-strategy for itself and refuses a VM that sets them"
 	MatchLabels map[string]LabelValue `json:"matchLabels,omitempty"`
 
 	// matchExpressions are further requirements on the members' labels.
@@ -116,14 +130,18 @@ type LabelSelector struct {
 
 // LabelValue is a Kubernetes label value.
 // +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",message="must be a valid label value (alphanumerics, '-', '_' or '.', starting and ending alphanumeric)"
 type LabelValue string
 
 // LabelSelectorRequirement is one requirement of a LabelSelector.
+//
+// +kubebuilder:validation:XValidation:rule="self.operator in ['In', 'NotIn'] ? has(self.values) && self.values.size() > 0 : !has(self.values) || self.values.size() == 0",message="values must be given when operator is In or NotIn, and must be empty when operator is Exists or DoesNotExist",fieldPath=".values"
 type LabelSelectorRequirement struct {
 	// key is the label key.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:XValidation:rule="!format.qualifiedName().validate(self).hasValue()",message="key must be a valid label key ([prefix/]name)"
 	Key string `json:"key"`
 
 	// operator is In, NotIn, Exists or DoesNotExist.
@@ -349,7 +367,7 @@ type WukongSetStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.labelSelector
-// +kubebuilder:resource:shortName=wks,categories={wukong,all}
+// +kubebuilder:resource:shortName=wks,categories={novasphere,all}
 // +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
 // +kubebuilder:printcolumn:name="Current",type=integer,JSONPath=`.status.replicas`
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
