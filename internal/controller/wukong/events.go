@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	kubevirtv1 "kubevirt.io/api/core/v1"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
@@ -32,6 +33,9 @@ func (r *Reconciler) recordTransitions(before, after *vmv1alpha1.Wukong, obs *ob
 		names := make([]string, 0, len(writes))
 		for _, w := range writes {
 			names = append(names, apply.Kind(w.obj)+" "+w.obj.GetName())
+			if _, ok := w.obj.(*kubevirtv1.VirtualMachine); ok {
+				related = w.obj
+			}
 		}
 		r.Recorder.Eventf(after, related, corev1.EventTypeNormal, string(verb), string(verb), "%s %s", verb, strings.Join(names, ", "))
 	}
@@ -44,7 +48,7 @@ func (r *Reconciler) recordTransitions(before, after *vmv1alpha1.Wukong, obs *ob
 	case vmv1alpha1.ReasonRunning:
 		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, now.Reason, "Run", "VM is running on %s", after.Status.NodeName)
 	case vmv1alpha1.ReasonInvalidSpec, vmv1alpha1.ReasonNameConflict, vmv1alpha1.ReasonImportFailed,
-		vmv1alpha1.ReasonVMFailed, vmv1alpha1.ReasonSecretNotFound, vmv1alpha1.ReasonUnschedulable:
+		vmv1alpha1.ReasonVMFailed, vmv1alpha1.ReasonSecretNotFound, vmv1alpha1.ReasonUnschedulable, ReasonReconcileError:
 		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, now.Reason, "Reconcile", "%s", now.Message)
 	}
 }

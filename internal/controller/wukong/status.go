@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubevirtv1 "kubevirt.io/api/core/v1"
@@ -15,6 +16,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
 	"github.com/novasphere/wukong/internal/cloudinit"
+	"github.com/novasphere/wukong/internal/redact"
 )
 
 // observed is what one reconcile saw of a Wukong's world. It is the only input of computeStatus besides the
@@ -50,8 +52,21 @@ type dataVolumeObservation struct {
 }
 
 // computeStatus derives the Wukong's status from what was observed. Every condition is set on every pass.
-func computeStatus(w *vmv1alpha1.Wukong, obs *observed) vmv1alpha1.WukongStatus {
+// After a failed reconcile (syncErr) only Ready changes, to ReconcileError with the redacted error: what was
+// observed before the failure is partial, so the rest of the status stays as the last complete pass left it,
+// observedGeneration included. A conflict is optimistic concurrency at work, not a failure: it changes
+// nothing and is retried.
+func computeStatus(w *vmv1alpha1.Wukong, obs *observed, syncErr error) vmv1alpha1.WukongStatus {
 	st := *w.Status.DeepCopy()
+	if syncErr != nil {
+		if !apierrors.IsConflict(syncErr) {
+			meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+				Type: vmv1alpha1.WukongReady, Status: metav1.ConditionFalse, Reason: ReasonReconcileError,
+				Message: redact.String(syncErr.Error()), ObservedGeneration: w.Generation,
+			})
+		}
+		return st
+	}
 	st.ObservedGeneration = w.Generation
 	set := func(t string, ok bool, reason, msg string) {
 		status := metav1.ConditionFalse
@@ -59,7 +74,9 @@ func computeStatus(w *vmv1alpha1.Wukong, obs *observed) vmv1alpha1.WukongStatus 
 			status = metav1.ConditionTrue
 		}
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: w.Generation,
+			// Messages quote others (CDI's import error, KubeVirt's, the apiserver's), which may quote an
+			// image URL with its credentials.
+			Type: t, Status: status, Reason: reason, Message: redact.String(msg), ObservedGeneration: w.Generation,
 		})
 	}
 

@@ -277,7 +277,7 @@ func TestComputeStatus(t *testing.T) {
 
 	t.Run("running", func(t *testing.T) {
 		w := wukong("")
-		st := computeStatus(w, runningObs())
+		st := computeStatus(w, runningObs(), nil)
 		want := vmv1alpha1.WukongStatus{
 			ObservedGeneration: 3, Phase: vmv1alpha1.WukongRunning, VMName: "w", NodeName: "node-1", IP: "192.168.1.10",
 			Networks: []vmv1alpha1.NetworkStatus{
@@ -318,7 +318,7 @@ func TestComputeStatus(t *testing.T) {
 			{Type: vmv1alpha1.WukongDisksReady, Status: metav1.ConditionFalse, Reason: vmv1alpha1.ReasonImporting, LastTransitionTime: long, ObservedGeneration: 2},
 		}
 		orig := w.DeepCopy()
-		st := computeStatus(w, runningObs())
+		st := computeStatus(w, runningObs(), nil)
 		if !equality.Semantic.DeepEqual(w, orig) {
 			t.Errorf("computeStatus modified the Wukong:\n%s", diff.Diff(orig, w))
 		}
@@ -333,11 +333,11 @@ func TestComputeStatus(t *testing.T) {
 
 	t.Run("instance gone clears node and networks", func(t *testing.T) {
 		w := wukong(vmv1alpha1.RunStrategyHalted)
-		w.Status = computeStatus(w, runningObs())
+		w.Status = computeStatus(w, runningObs(), nil)
 		obs := runningObs()
 		obs.vmi = nil
 		obs.vm.Status.PrintableStatus = kubevirtv1.VirtualMachineStatusStopped
-		st := computeStatus(w, obs)
+		st := computeStatus(w, obs, nil)
 		if st.Phase != vmv1alpha1.WukongStopped || st.NodeName != "" || st.IP != "" || st.Networks != nil || st.VMName != "w" {
 			t.Errorf("phase %s node %q ip %q networks %v vmName %q; want Stopped with only vmName", st.Phase, st.NodeName, st.IP, st.Networks, st.VMName)
 		}
@@ -346,7 +346,7 @@ func TestComputeStatus(t *testing.T) {
 	t.Run("missing attachments", func(t *testing.T) {
 		obs := runningObs()
 		obs.missingAttachments = []string{"ns/a", "other/b"}
-		st := computeStatus(wukong(""), obs)
+		st := computeStatus(wukong(""), obs, nil)
 		c := meta.FindStatusCondition(st.Conditions, vmv1alpha1.WukongNetworksReady)
 		if c.Status != metav1.ConditionFalse || c.Reason != vmv1alpha1.ReasonAttachmentNotFound ||
 			c.Message != "NetworkAttachmentDefinition not found: ns/a, other/b" {
@@ -359,7 +359,7 @@ func TestComputeStatus(t *testing.T) {
 		obs.vm.Status.Conditions = []kubevirtv1.VirtualMachineCondition{{
 			Type: kubevirtv1.VirtualMachineRestartRequired, Status: corev1.ConditionTrue, Message: "a non-live-updatable field was changed",
 		}}
-		c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongRestartRequired)
+		c := meta.FindStatusCondition(computeStatus(wukong(""), obs, nil).Conditions, vmv1alpha1.WukongRestartRequired)
 		if c.Status != metav1.ConditionTrue || c.Reason != vmv1alpha1.ReasonTemplateChanged || c.Message != "a non-live-updatable field was changed" {
 			t.Errorf("RestartRequired = %+v", c)
 		}
@@ -369,7 +369,7 @@ func TestComputeStatus(t *testing.T) {
 		obs := runningObs()
 		other := "docker://quay.io/containerdisks/fedora:42"
 		obs.dataVolumes[0].desired.Spec.Source.Registry.URL = &other
-		st := computeStatus(wukong(""), obs)
+		st := computeStatus(wukong(""), obs, nil)
 		c := meta.FindStatusCondition(st.Conditions, vmv1alpha1.WukongDisksUpToDate)
 		want := "DataVolume w-root was provisioned from another image, size or storage class; the disk keeps its data and is " +
 			"not re-imported (delete the DataVolume to re-provision it, losing its data)"
@@ -384,12 +384,12 @@ func TestComputeStatus(t *testing.T) {
 	t.Run("a grown disk is reported; an equal size spelled differently is not", func(t *testing.T) {
 		obs := runningObs()
 		obs.dataVolumes[0].desired.Spec.Storage.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("20Gi")
-		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Reason != vmv1alpha1.ReasonDiskSpecChanged {
+		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs, nil).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Reason != vmv1alpha1.ReasonDiskSpecChanged {
 			t.Errorf("20Gi over 10Gi: DisksUpToDate = %+v", c)
 		}
 		obs = runningObs()
 		obs.dataVolumes[0].desired.Spec.Storage.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("10240Mi")
-		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Status != metav1.ConditionTrue {
+		if c := meta.FindStatusCondition(computeStatus(wukong(""), obs, nil).Conditions, vmv1alpha1.WukongDisksUpToDate); c.Status != metav1.ConditionTrue {
 			t.Errorf("10240Mi over 10Gi: DisksUpToDate = %+v", c)
 		}
 	})
@@ -427,7 +427,7 @@ func TestComputeStatus(t *testing.T) {
 				w, obs := wukong(""), runningObs()
 				obs.vm.Generation, obs.vm.Status.DesiredGeneration = 1, 1
 				tc.change(w, obs)
-				c := meta.FindStatusCondition(computeStatus(w, obs).Conditions, vmv1alpha1.WukongUpToDate)
+				c := meta.FindStatusCondition(computeStatus(w, obs, nil).Conditions, vmv1alpha1.WukongUpToDate)
 				if c.Status != tc.status || c.Reason != tc.reason {
 					t.Errorf("UpToDate = %s/%s (%s), want %s/%s", c.Status, c.Reason, c.Message, tc.status, tc.reason)
 				}
@@ -476,13 +476,13 @@ func TestComputeStatus(t *testing.T) {
 
 	t.Run("import progress in volumes", func(t *testing.T) {
 		obs := &observed{dataVolumes: []dataVolumeObservation{dv("root", cdiv1.ImportInProgress, "25.00%")}}
-		st := computeStatus(wukong(""), obs)
+		st := computeStatus(wukong(""), obs, nil)
 		want := []vmv1alpha1.VolumeStatus{{Name: "root", DataVolume: "w-root", Phase: "ImportInProgress", Progress: "25.00%"}}
 		if st.Phase != vmv1alpha1.WukongProvisioning || !equality.Semantic.DeepEqual(st.Volumes, want) {
 			t.Errorf("phase %s volumes %+v, want Provisioning %+v", st.Phase, st.Volumes, want)
 		}
 		obs = &observed{dataVolumes: []dataVolumeObservation{dv("root", "", "")}}
-		if v := computeStatus(wukong(""), obs).Volumes; len(v) != 1 || v[0].Phase != "Pending" {
+		if v := computeStatus(wukong(""), obs, nil).Volumes; len(v) != 1 || v[0].Phase != "Pending" {
 			t.Errorf("a DataVolume just created should show Pending: %+v", v)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,10 +17,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/test/harness"
+	"github.com/novasphere/wukong/test/logcapture"
 	"github.com/novasphere/wukong/test/testenv"
 )
 
@@ -27,7 +30,14 @@ import (
 // so it is started once; each test isolates itself in a namespace of its own instead.
 var h *harness.Harness
 
+// logs records what the manager (and the simulator) logs, debug lines (V(1) to V(4)) included, for tests
+// that search the logs. Higher verbosities dump whole request and response bodies, the user's spec with
+// its images included, and are not meant for a production log.
+var logs = logcapture.New(4)
+
 func TestMain(m *testing.M) {
+	// Before the harness, which discards logs: controller-runtime keeps the first logger set.
+	ctrl.SetLogger(logr.New(logs))
 	var err error
 	h, err = harness.Start(harness.DefaultOptions())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
 	"github.com/novasphere/wukong/internal/metrics"
+	"github.com/novasphere/wukong/internal/redact"
 )
 
 // Reconciler reconciles Wukongs.
@@ -52,42 +54,37 @@ type Reconciler struct {
 // not watched (see APIReader).
 const missingSecretRetry = 30 * time.Second
 
-// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachines/status,verbs=get;patch
-// +kubebuilder:rbac:groups=kubevirt.io,resources=virtualmachineinstances,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups=cdi.kubevirt.io,resources=datavolumes,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=k8s.cni.cncf.io,resources=network-attachment-definitions,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-
-// Reconcile brings one Wukong's children to their desired state and records what it observes.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile brings one Wukong's children to their desired state and records what it observes. Every exit
+// writes the status once, from a deferred patch (Cluster API's shape): an error becomes the Ready condition
+// and a Warning event, not only a log line, and the status's observedGeneration moves only on success.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	w := &vmv1alpha1.Wukong{}
 	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.readySeen.Delete(req.NamespacedName)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
 	}
 	if !w.DeletionTimestamp.IsZero() {
 		// Children carry controller ownerReferences; the garbage collector removes them.
 		return ctrl.Result{}, nil
 	}
-	logger := log.FromContext(ctx)
 	before := w.DeepCopy()
+	obs := &observed{}
+	defer func() {
+		w.Status = computeStatus(w, obs, retErr)
+		r.recordTransitions(before, w, obs)
+		r.observeReadyLatency(before, w)
+		if err := r.patchStatus(ctx, before, w); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
+		// text may quote an image URL.
+		retErr = redact.Error(retErr)
+	}()
 
-	obs, syncErr := r.sync(ctx, w)
-	w.Status = computeStatus(w, obs)
-	r.recordTransitions(before, w, obs)
-	r.observeReadyLatency(before, w)
-	if err := r.patchStatus(ctx, before, w); err != nil {
-		return ctrl.Result{}, errors.Join(syncErr, err)
-	}
-	if syncErr != nil {
-		logger.Error(syncErr, "sync children")
-		return ctrl.Result{}, syncErr
+	if err := r.sync(ctx, w, obs); err != nil {
+		return ctrl.Result{}, err
 	}
 	if obs.missingSecret != "" {
 		return ctrl.Result{RequeueAfter: missingSecretRetry}, nil
@@ -95,24 +92,60 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{}, nil
 }
 
-// sync creates or updates every child and returns what it observed. An invalid spec or a name conflict is
-// recorded in the observation (and so in a condition), not returned: retrying cannot fix it.
-func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed, error) {
-	obs := &observed{}
+// sync creates or updates every child and records what it observed in obs. An invalid spec, a child the
+// apiserver's admission refuses or a name conflict is recorded in the observation (and so in a condition),
+// not returned: retrying cannot fix it. The returned error is transient and retried.
+//
+// The VirtualMachine is written first, the DataVolumes last: KubeVirt admits a VM whose DataVolumes do not
+// exist yet (its admission looks none up, v1.7 pkg/virt-api/webhooks/validating-webhook/admitters/
+// vms-admitter.go Admit), and waits for them rather than failing (pkg/virt-controller/watch/vmi/
+// datavolumes.go areDataVolumesReady: a missing PVC is "waiting for it to appear", and the launcher pod is
+// only created once every volume is ready). So a VM that KubeVirt refuses leaves nothing behind: no import
+// started, no Secret, no attachment. The cloud-init Secret and the attachments come after the VM as well; its
+// launcher pod waits for them the same way.
+func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong, obs *observed) error {
 	creds, missing, err := r.credentials(ctx, w)
 	if err != nil {
-		return obs, err
+		return err
 	}
 	if missing != "" {
 		obs.missingSecret = missing
-		return obs, nil
+		return nil
 	}
 	want, err := desiredChildren(w, creds)
 	if err != nil {
 		obs.invalid = err
-		return obs, nil
+		return nil
 	}
+	if msg := refusedBefore(w); msg != "" {
+		// Refused at this generation already: the same children would be refused again. An edit of the spec
+		// tries again.
+		obs.invalid = errors.New(msg)
+		return nil
+	}
+	err = r.writeChildren(ctx, w, want, obs)
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		obs.invalid = refused
+		return nil
+	}
+	return err
+}
 
+// refusedBefore returns the Ready message of a child refused by admission at w's current generation, "" when
+// there is none.
+func refusedBefore(w *vmv1alpha1.Wukong) string {
+	c := meta.FindStatusCondition(w.Status.Conditions, vmv1alpha1.WukongReady)
+	if c == nil || c.Reason != vmv1alpha1.ReasonInvalidSpec || c.ObservedGeneration != w.Generation ||
+		!strings.HasPrefix(c.Message, refusedPrefix) {
+		return ""
+	}
+	return c.Message
+}
+
+// writeChildren writes the VM, then the Secret and the attachments, then the DataVolumes (see sync for why
+// in this order), and reads the VM's instance. A refusal by admission is returned as a *refusedError.
+func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, want *children, obs *observed) error {
 	// ensure applies one child. ours is false when another controller holds the name: existing then holds
 	// that object, which must not be observed as this Wukong's.
 	ensure := func(desired, existing client.Object, fields ...string) (ours bool, err error) {
@@ -121,6 +154,9 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		if errors.As(err, &conflict) {
 			obs.conflict = conflict
 			return false, nil
+		}
+		if msg, ok := admissionRefusal(err); ok {
+			return false, &refusedError{kind: apply.Kind(desired), name: desired.GetName(), msg: msg}
 		}
 		if err != nil {
 			return false, err
@@ -131,23 +167,51 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		return true, nil
 	}
 
-	if _, err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil {
-		return obs, err
+	if healed, err := r.healVM(ctx, want.vm); err != nil || healed {
+		// A VM deleted to be re-created comes back on the next reconcile (its deletion brings us back).
+		return err
+	}
+	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
+	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
+	vm := &kubevirtv1.VirtualMachine{}
+	res, err := apply.Apply(ctx, r.Client, want.vm, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
+	var conflict *apply.ErrNotControlled
+	if msg, ok := admissionRefusal(err); ok {
+		return &refusedError{kind: apply.Kind(want.vm), name: want.vm.Name, msg: msg}
+	}
+	switch {
+	case errors.As(err, &conflict):
+		// The VM and its instance are someone else's; reporting them would pass their state off as ours, and
+		// creating its disks would start imports for a VM that is not ours.
+		obs.conflict = conflict
+		return nil
+	case err != nil:
+		return err
+	case res != apply.Unchanged:
+		obs.wrote = append(obs.wrote, childWrite{result: res, obj: want.vm})
+		obs.update.applied = true
+	}
+	if vm.UID != "" {
+		obs.vm = vm
+	}
+
+	if _, err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil || obs.conflict != nil {
+		return err
 	}
 	for _, nad := range want.attachments {
-		if _, err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil {
-			return obs, err
+		if _, err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil || obs.conflict != nil {
+			return err
 		}
 	}
 	if err := r.observeAttachments(ctx, w, obs); err != nil {
-		return obs, err
+		return err
 	}
 	for _, dv := range want.dataVolumes {
 		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
 		// volume would destroy the disk's data. A difference is reported in DisksUpToDate instead.
 		reattached, err := r.reattachRetained(ctx, w, dv)
 		if err != nil {
-			return obs, err
+			return err
 		}
 		if reattached != nil {
 			// The cache may not show the new owner yet; the next reconcile compares as usual.
@@ -156,58 +220,36 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong) (*observed,
 		}
 		existing := &cdiv1.DataVolume{}
 		ours, err := ensure(dv, existing)
-		if err != nil {
-			return obs, err
+		if err != nil || obs.conflict != nil {
+			return err
 		}
 		if !ours || existing.UID == "" {
 			existing = nil
 		}
 		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
 	}
-	if healed, err := r.healVM(ctx, want.vm); err != nil || healed {
-		// A VM deleted to be re-created comes back on the next reconcile (its deletion brings us back).
-		return obs, err
-	}
-	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
-	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
-	vm := &kubevirtv1.VirtualMachine{}
-	res, err := apply.Apply(ctx, r.Client, want.vm, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
-	var conflict *apply.ErrNotControlled
-	switch {
-	case errors.As(err, &conflict):
-		// The VM and its instance are someone else's; reporting them would pass their state off as ours.
-		obs.conflict = conflict
-		return obs, nil
-	case err != nil:
-		return obs, err
-	case res != apply.Unchanged:
-		obs.wrote = append(obs.wrote, childWrite{result: res, obj: want.vm})
-		obs.update.applied = true
-	}
-	if vm.UID != "" {
-		obs.vm = vm
-	}
+
 	vmi := &kubevirtv1.VirtualMachineInstance{}
 	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(want.vm), vmi); {
 	case err == nil:
 		obs.vmi = vmi
 	case !apierrors.IsNotFound(err):
-		return obs, fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
+		return fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
 	}
 	if obs.vm == nil || obs.update.applied {
 		// KubeVirt has not seen this spec yet; its answer (live update or RestartRequired) brings us back.
-		return obs, nil
+		return nil
 	}
 	if err := r.syncInstanceLabels(ctx, obs.vm, obs.vmi); err != nil {
-		return obs, err
+		return err
 	}
 	if needsRestart(obs.vm, obs.vmi) {
 		if err := r.restart(ctx, obs.vm.DeepCopy(), obs.vmi); err != nil {
-			return obs, err
+			return err
 		}
 		obs.update.restarted = true
 	}
-	return obs, nil
+	return nil
 }
 
 // observeReadyLatency records, once per Wukong and manager process, the time from creation to the first
