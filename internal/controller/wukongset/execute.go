@@ -273,8 +273,9 @@ func parallel(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn f
 	return errs
 }
 
-// describe joins errors into one message ordered by member index, and reports whether any is an invalid
-// object (a template problem no retry can fix).
+// describe joins errors into one message ordered by member index, and reports whether any is a template
+// problem no retry can fix (templateError). The message may quote an image URL with its password: the
+// condition and the returned error are redacted where they leave the controller.
 func describe(errs map[string]error) (string, bool) {
 	names := make([]string, 0, len(errs))
 	for n := range errs {
@@ -288,14 +289,10 @@ func describe(errs map[string]error) (string, bool) {
 			parts = append(parts, fmt.Sprintf("and %d more", len(names)-3))
 			break
 		}
-		err := errs[n]
-		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-			invalid = true
-		}
-		parts = append(parts, fmt.Sprintf("member %s: %v", n, err))
+		parts = append(parts, fmt.Sprintf("member %s: %v", n, errs[n]))
 	}
 	for _, err := range errs {
-		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+		if templateError(err) {
 			invalid = true
 		}
 	}

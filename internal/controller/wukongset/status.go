@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/redact"
 )
 
 // Condition reasons of a WukongSet, shared with its events.
@@ -110,7 +111,8 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 			status = metav1.ConditionTrue
 		}
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: set.Generation,
+			// Messages quote the apiserver and members, which may quote an image URL with its credentials.
+			Type: t, Status: status, Reason: reason, Message: redact.String(msg), ObservedGeneration: set.Generation,
 		})
 	}
 

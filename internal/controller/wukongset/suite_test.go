@@ -8,16 +8,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/test/harness"
+	"github.com/novasphere/wukong/test/logcapture"
 	"github.com/novasphere/wukong/test/testenv"
 )
 
 var h *harness.Harness
 
+// logs records what the manager (and the simulator) logs, debug lines (V(1) to V(4)) included, for tests
+// that search the logs. Higher verbosities dump whole request and response bodies, the user's spec with
+// its images included, and are not meant for a production log.
+var logs = logcapture.New(4)
+
 func TestMain(m *testing.M) {
+	// Before the harness, which discards logs: controller-runtime keeps the first logger set.
+	ctrl.SetLogger(logr.New(logs))
 	var err error
 	h, err = harness.Start(harness.DefaultOptions())
 	if err != nil {

@@ -23,13 +23,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/owner"
+	"github.com/novasphere/wukong/internal/redact"
 )
 
 // ownerIndex indexes Wukongs by the UID of the WukongSet that controls them.
@@ -52,37 +52,51 @@ type Reconciler struct {
 	now    func() time.Time
 }
 
-// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongs,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch
-
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
-// missing members, delete surplus ones, and write the status once.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// missing members, delete surplus ones. Every exit writes the status once, from a deferred patch (Cluster
+// API's shape): an error before the plan (listing or claiming members, storing revisions) becomes
+// ReplicaFailure with the redacted message and a Warning event, not only a log line, and observedGeneration
+// moves only when the pass succeeds.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	set := &vmv1alpha1.WukongSet{}
 	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetSet(req.Namespace, req.Name)
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
 	}
 	if !set.DeletionTimestamp.IsZero() {
 		// Members carry controller ownerReferences; the garbage collector removes them (or orphans them).
 		r.expect.forget(set.UID)
 		return ctrl.Result{}, nil
 	}
-	logger := log.FromContext(ctx)
+	before := set.DeepCopy()
+	planned := false
+	defer func() {
+		if retErr != nil {
+			if !planned && !apierrors.IsConflict(retErr) {
+				setReconcileError(set, retErr)
+			}
+			set.Status.ObservedGeneration = before.Status.ObservedGeneration
+		}
+		r.recordFailure(before, set)
+		r.recordQuota(before, set)
+		if !equality.Semantic.DeepEqual(before.Status, set.Status) {
+			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(before)); err != nil {
+				retErr = errors.Join(retErr, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
+			}
+		}
+		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
+		// text may quote an image URL.
+		retErr = redact.Error(retErr)
+	}()
 	if changed, err := r.rollback(ctx, set); changed || err != nil {
 		return ctrl.Result{}, err
 	}
-	before := set.DeepCopy()
 	sel, err := Selector(set)
 	if err != nil {
 		// The CRD's rules make this unreachable for stored objects; report it rather than loop.
-		logger.Error(err, "selector")
+		setReconcileError(set, fmt.Errorf("selector: %w", err))
 		return ctrl.Result{}, nil
 	}
 	members, taken, err := r.claimMembers(ctx, set, sel)
@@ -132,19 +146,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		recheck = healed.Recheck
 	}
 	set.Status = status
-	r.recordFailure(before, set)
-	r.recordQuota(before, set)
+	planned = true
 	recordMetrics(set, members, rplan, out.quotaBlocked)
-	if !equality.Semantic.DeepEqual(before.Status, set.Status) {
-		if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(before)); err != nil {
-			return ctrl.Result{}, errors.Join(out.err, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
-		}
-	}
 	if out.err != nil {
 		// A transient failure: controller-runtime retries with exponential backoff.
 		return ctrl.Result{}, out.err
 	}
 	return ctrl.Result{RequeueAfter: recheck}, nil
+}
+
+// setReconcileError reports a failure that stopped the pass before it could plan: ReplicaFailure True with
+// reason ReconcileError and the redacted message. The rest of the status stays as the last pass left it.
+func setReconcileError(set *vmv1alpha1.WukongSet, err error) {
+	meta.SetStatusCondition(&set.Status.Conditions, metav1.Condition{
+		Type: vmv1alpha1.SetReplicaFailure, Status: metav1.ConditionTrue, Reason: ReasonReconcileError,
+		Message: redact.String(err.Error()), ObservedGeneration: set.Generation,
+	})
 }
 
 func partition(set *vmv1alpha1.WukongSet) int {
