@@ -16,9 +16,9 @@ import (
 type Sink struct {
 	verbosity int
 	mu        *sync.Mutex
-	lines *[]string
-	name  string
-	kvs   []any
+	lines     *[]string
+	name      string
+	kvs       []any
 }
 
 // New returns an empty sink that records info lines up to V(verbosity). Pass logr.New(sink) to
