@@ -62,6 +62,13 @@ until SIGTERM or SIGINT.`,
 	fs.IntVar(&o.WukongWorkers, "wukong-workers", o.WukongWorkers, "Wukongs reconciled in parallel")
 	fs.IntVar(&o.SetWorkers, "wukongset-workers", o.SetWorkers, "WukongSets reconciled in parallel")
 	fs.IntVar(&o.MaxConcurrentCreates, "max-concurrent-creates", o.MaxConcurrentCreates, "members one WukongSet creates at once (spec.scaleStrategy.maxConcurrentCreates overrides it)")
+	w := &o.Webhook
+	fs.IntVar(&w.Port, "webhook-port", w.Port, "port of the WukongSet admission webhook; 0 picks a free port (with --webhook-self-register), negative disables the webhook")
+	fs.StringVar(&w.Host, "webhook-host", w.Host, "address the webhook listens on; empty means every interface")
+	fs.StringVar(&w.Namespace, "webhook-namespace", w.Namespace, "namespace of the webhook's certificate Secret and Service (default: the pod's; outside a pod the webhook is off unless this is set)")
+	fs.StringVar(&w.ServiceName, "webhook-service-name", w.ServiceName, "Service in front of the manager's webhook port; the serving certificate names it")
+	fs.StringVar(&w.SecretName, "webhook-secret-name", w.SecretName, "Secret holding the webhook's CA and serving certificate, created and renewed by the manager")
+	fs.BoolVar(&w.SelfRegister, "webhook-self-register", w.SelfRegister, "create the ValidatingWebhookConfiguration with the URL https://<webhook-host>:<port> and remove it on exit: for a manager outside the cluster next to a local apiserver")
 	// controller-runtime's logging flags (--zap-log-level, --zap-devel, ...) are defined on a standard
 	// library flag set.
 	zapFlags := goflag.NewFlagSet("zap", goflag.ContinueOnError)

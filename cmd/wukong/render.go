@@ -13,15 +13,14 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/setcheck"
 	"github.com/novasphere/wukong/internal/template"
 )
 
@@ -202,80 +201,30 @@ func decodeSets(raw []byte, namespace string) ([]*vmv1alpha1.WukongSet, error) {
 	return sets, nil
 }
 
-// renderSet renders every member of set as the controller would create it, and returns the members or,
-// when the set or any member is invalid, every problem found, each naming the set or member and the field.
-//
-// The set is first defaulted and validated against the WukongSet CRD, as the apiserver does before the
-// controller ever sees it: the revision label hashes the defaulted template, and defaults such as an
-// ipConfig's mode decide whether a member's CEL rules hold.
+// renderSet renders every member of set as the controller would create it (internal/setcheck, the same
+// code the admission webhook runs), and returns the members or, when the set or any member is invalid, every
+// problem found, each naming the set or member and the field. The set is first defaulted and validated
+// against the WukongSet CRD, as the apiserver does before the controller ever sees it.
 func renderSet(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.WukongSet) ([]*vmv1alpha1.Wukong, []string) {
-	setSchema, err := crdschema.WukongSet()
-	if err != nil {
-		return nil, []string{err.Error()}
-	}
-	wukongSchema, err := crdschema.Wukong()
-	if err != nil {
-		return nil, []string{err.Error()}
-	}
 	prefix := fmt.Sprintf("WukongSet %s", set.Name)
-	obj, err := crdschema.ToMap(set)
-	if err != nil {
-		return nil, []string{fmt.Sprintf("%s: %v", prefix, err)}
-	}
-	setSchema.Default(obj)
-	if errs := setSchema.Validate(ctx, obj); len(errs) > 0 {
-		return nil, fieldProblems(prefix, errs)
-	}
-	var defaulted vmv1alpha1.WukongSet
-	if err := crdschema.FromMap(obj, &defaulted); err != nil {
-		return nil, []string{fmt.Sprintf("%s: %v", prefix, err)}
-	}
-	if err := renderer.Engine.Check(defaulted.Spec.Template); err != nil {
-		var list template.ErrorList
-		if !errors.As(err, &list) {
-			return nil, []string{fmt.Sprintf("%s: spec.template: %v", prefix, err)}
+	defaulted, errs := setcheck.Defaulted(ctx, set)
+	if len(errs) > 0 {
+		out := make([]string, len(errs))
+		for i, e := range errs {
+			out[i] = prefix + ": " + e.Error()
 		}
-		var problems []string
-		for _, e := range list {
-			problems = append(problems, fmt.Sprintf("%s: spec.template.%v", prefix, e))
-		}
-		return nil, problems
+		return nil, out
 	}
-
-	revision := wukongset.Revision(&defaulted)
-	n := int(ptr.Deref(defaulted.Spec.Replicas, 1))
-	members := make([]*vmv1alpha1.Wukong, 0, n)
-	var problems []string
-	for i := range n {
-		// Member's errors already read "member <name> (index <i>): <field>: ...".
-		m, err := renderer.Member(&defaulted, defaulted.Spec.Template, i, revision, false)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
+	members, problems := setcheck.Members(ctx, renderer, defaulted, setcheck.Options{KeepMembers: true})
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		if p.Member == "" {
+			out[i] = prefix + ": " + p.Error()
+		} else {
+			out[i] = p.Error()
 		}
-		// The owner reference needs the set's UID, which only the apiserver gives.
-		m.OwnerReferences = nil
-		mobj, err := crdschema.ToMap(m)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		wukongSchema.Default(mobj)
-		if errs := wukongSchema.Validate(ctx, mobj); len(errs) > 0 {
-			problems = append(problems, fieldProblems(fmt.Sprintf("member %s (index %d)", m.Name, i), errs)...)
-			continue
-		}
-		members = append(members, m)
 	}
-	return members, problems
-}
-
-func fieldProblems(prefix string, errs field.ErrorList) []string {
-	out := make([]string, len(errs))
-	for i, e := range errs {
-		out[i] = prefix + ": " + e.Error()
-	}
-	return out
+	return members, out
 }
 
 // memberYAML is the member as the controller sends it, without the empty status and creation timestamp.

@@ -24,6 +24,7 @@ import (
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/scheme"
 	"github.com/novasphere/wukong/internal/template"
+	"github.com/novasphere/wukong/internal/webhook"
 )
 
 // Options configure the manager.
@@ -43,6 +44,8 @@ type Options struct {
 	WukongWorkers, SetWorkers int
 	// MaxConcurrentCreates is how many members one set creates at once, unless the set says otherwise.
 	MaxConcurrentCreates int
+	// Webhook configures the WukongSet admission webhook and its certificates.
+	Webhook webhook.Options
 }
 
 // DefaultOptions are the defaults of the manager's flags.
@@ -50,6 +53,7 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr: ":8443", MetricsSecure: true, ProbeAddr: ":8081",
 		WukongWorkers: 16, SetWorkers: 4, MaxConcurrentCreates: 64,
+		Webhook:       webhook.DefaultOptions(),
 		LeaseDuration: DefaultLeaseDuration, RenewDeadline: DefaultRenewDeadline, RetryPeriod: DefaultRetryPeriod,
 	}
 }
@@ -116,6 +120,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
+	}
+	// Last: a self-registered webhook configuration must not outlive a New that fails after it.
+	if _, err := webhook.Setup(mgr, engine, o.Webhook); err != nil {
+		return nil, fmt.Errorf("set up the WukongSet admission webhook: %w", err)
 	}
 	return mgr, nil
 }

@@ -33,10 +33,14 @@ type Options struct {
 	Controllers []string
 }
 
-// DefaultOptions are fast settings for tests: short simulated imports and boots, no metrics server.
+// DefaultOptions are fast settings for tests: short simulated imports and boots, no metrics server, the
+// admission webhook self-registered on loopback.
 func DefaultOptions() Options {
 	mo := manager.DefaultOptions()
 	mo.MetricsAddr, mo.ProbeAddr = "0", "0"
+	// The admission webhook on a free loopback port, registered by the manager itself with a URL: every set
+	// a test applies goes through it, as on a cluster.
+	mo.Webhook.Host, mo.Webhook.Port, mo.Webhook.SelfRegister, mo.Webhook.Namespace = "127.0.0.1", 0, true, "default"
 	return Options{
 		Manager: mo,
 		Sim:     sim.Options{ImportDuration: 300 * time.Millisecond, BootDuration: 200 * time.Millisecond},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/novasphere/wukong/internal/webhook"
 	"github.com/novasphere/wukong/test/authz"
 	"github.com/novasphere/wukong/test/testenv"
 )
@@ -59,7 +61,7 @@ func TestOperatorChart(t *testing.T) {
 		image:      "wukong:0.1.0",
 		pullPolicy: corev1.PullIfNotPresent,
 		// As config/manager runs it: the chart adds no flag whose value is left null.
-		args:      []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"},
+		args:      append([]string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}, webhookArgs("wukong-operator")...),
 		resources: defaultResources,
 		pod: func(t *testing.T, p corev1.PodSpec) {
 			if len(p.NodeSelector) > 0 || len(p.Tolerations) > 0 || p.Affinity != nil {
@@ -81,7 +83,7 @@ metrics:
 		fullname:       "monitored-wukong-operator",
 		image:          "wukong:0.1.0",
 		pullPolicy:     corev1.PullIfNotPresent,
-		args:           []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"},
+		args:           append([]string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}, webhookArgs("monitored-wukong-operator")...),
 		resources:      defaultResources,
 		serviceMonitor: true,
 	}, {
@@ -127,6 +129,7 @@ affinity:
 		image:      "registry.example.com/novasphere/wukong:v0.2.0-rc.1",
 		pullPolicy: corev1.PullAlways,
 		args: []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081",
+			"--webhook-port=9443", "--webhook-service-name=wukong-webhook", "--webhook-secret-name=wukong-webhook-cert",
 			"--kube-api-qps=-1", "--kube-api-burst=2000", "--max-concurrent-creates=50", "--wukong-workers=16", "--zap-log-level=debug"},
 		resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
@@ -168,18 +171,20 @@ affinity:
 func checkOperatorObjects(t *testing.T, tc operatorCase, rel *release) {
 	n := tc.fullname
 	want := map[string]string{ // kind/name → namespace ("" for cluster-scoped)
-		"ServiceAccount/" + n:                       tc.namespace,
-		"ClusterRole/" + n + "-manager":             "",
-		"ClusterRoleBinding/" + n + "-manager":      "",
-		"Role/" + n + "-leader-election":            tc.namespace,
-		"RoleBinding/" + n + "-leader-election":     tc.namespace,
-		"ClusterRole/" + n + "-metrics-auth":        "",
-		"ClusterRoleBinding/" + n + "-metrics-auth": "",
-		"ClusterRole/" + n + "-metrics-reader":      "",
-		"ClusterRole/" + n + "-editor":              "",
-		"ClusterRole/" + n + "-viewer":              "",
-		"Service/" + n + "-metrics":                 tc.namespace,
-		"Deployment/" + n:                           tc.namespace,
+		"ServiceAccount/" + n:                                         tc.namespace,
+		"ClusterRole/" + n + "-manager":                               "",
+		"ClusterRoleBinding/" + n + "-manager":                        "",
+		"Role/" + n + "-leader-election":                              tc.namespace,
+		"RoleBinding/" + n + "-leader-election":                       tc.namespace,
+		"ClusterRole/" + n + "-metrics-auth":                          "",
+		"ClusterRoleBinding/" + n + "-metrics-auth":                   "",
+		"ClusterRole/" + n + "-metrics-reader":                        "",
+		"ClusterRole/" + n + "-editor":                                "",
+		"ClusterRole/" + n + "-viewer":                                "",
+		"Service/" + n + "-metrics":                                   tc.namespace,
+		"Deployment/" + n:                                             tc.namespace,
+		"Service/" + n + "-webhook":                                   tc.namespace,
+		"ValidatingWebhookConfiguration/" + webhook.ConfigurationName: "",
 	}
 	if tc.serviceMonitor {
 		want["ServiceMonitor/"+n+"-metrics"] = tc.namespace
@@ -216,6 +221,7 @@ func checkOperatorObjects(t *testing.T, tc operatorCase, rel *release) {
 			t.Errorf("the Deployment's selector %v does not match its pod labels %v", depSel, podLabels)
 		}
 	}
+	checkWebhookObjects(t, tc, rel)
 	if !tc.serviceMonitor {
 		return
 	}
@@ -265,6 +271,15 @@ func installOperator(t *testing.T, tc operatorCase, rel *release) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Uninstalled afterwards as `helm uninstall` would: the package's apiserver is shared, and no manager
+	// serves this release's webhook, whose failurePolicy Fail would refuse the next test's WukongSets.
+	t.Cleanup(func() {
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		vwc.Name = webhook.ConfigurationName
+		if err := c.Delete(context.Background(), vwc); client.IgnoreNotFound(err) != nil {
+			t.Errorf("uninstall the webhook configuration: %v", err)
+		}
+	})
 	// The test apiserver has no Prometheus Operator: the ServiceMonitor is checked as rendered only.
 	var wantSkipped []string
 	if tc.serviceMonitor {

@@ -148,6 +148,9 @@ func TestInstall(t *testing.T) {
 			{NS: "team-a", Verb: "update", Group: "kubevirt.io", Resource: "virtualmachineinstances"},
 			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 			{Verb: "get", Path: "/metrics"},
+			// The admission webhook's configuration is updated by name only (test/install/webhook_test.go).
+			{Verb: "update", Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations"},
+			{Verb: "update", Group: "admissionregistration.k8s.io", Resource: "mutatingwebhookconfigurations"},
 		}
 		authz.Expect(ctx, t, c, sa, "manager", allowed, denied)
 	})
@@ -206,7 +209,8 @@ func checkDeployment(ctx context.Context, t *testing.T, c client.Client) {
 	if m.Image != "wukong:latest" {
 		t.Errorf("image = %q, want wukong:latest", m.Image)
 	}
-	wantArgs := []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}
+	wantArgs := []string{"manager", "--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081",
+		"--webhook-port=9443", "--webhook-service-name=wukong-webhook-service", "--webhook-secret-name=wukong-webhook-cert"}
 	if !reflect.DeepEqual(m.Args, wantArgs) {
 		t.Errorf("args = %q, want %q", m.Args, wantArgs)
 	}

@@ -56,21 +56,23 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 func TestDefaultRenders(t *testing.T) {
 	objs := build(t, "default")
 	want := map[string]string{ // kind/name → namespace ("" for cluster-scoped)
-		"Namespace/wukong-system":                               "",
-		"CustomResourceDefinition/wukongs.vm.novasphere.dev":    "",
-		"CustomResourceDefinition/wukongsets.vm.novasphere.dev": "",
-		"ServiceAccount/wukong-manager":                         "wukong-system",
-		"ClusterRole/wukong-manager":                            "",
-		"ClusterRoleBinding/wukong-manager":                     "",
-		"Role/wukong-leader-election":                           "wukong-system",
-		"RoleBinding/wukong-leader-election":                    "wukong-system",
-		"ClusterRole/wukong-metrics-auth":                       "",
-		"ClusterRoleBinding/wukong-metrics-auth":                "",
-		"ClusterRole/wukong-metrics-reader":                     "",
-		"ClusterRole/wukong-editor":                             "",
-		"ClusterRole/wukong-viewer":                             "",
-		"Service/wukong-controller-manager-metrics-service":     "wukong-system",
-		"Deployment/wukong-controller-manager":                  "wukong-system",
+		"Namespace/wukong-system":                                  "",
+		"CustomResourceDefinition/wukongs.vm.novasphere.dev":       "",
+		"CustomResourceDefinition/wukongsets.vm.novasphere.dev":    "",
+		"ServiceAccount/wukong-manager":                            "wukong-system",
+		"ClusterRole/wukong-manager":                               "",
+		"ClusterRoleBinding/wukong-manager":                        "",
+		"Role/wukong-leader-election":                              "wukong-system",
+		"RoleBinding/wukong-leader-election":                       "wukong-system",
+		"ClusterRole/wukong-metrics-auth":                          "",
+		"ClusterRoleBinding/wukong-metrics-auth":                   "",
+		"ClusterRole/wukong-metrics-reader":                        "",
+		"ClusterRole/wukong-editor":                                "",
+		"ClusterRole/wukong-viewer":                                "",
+		"Service/wukong-controller-manager-metrics-service":        "wukong-system",
+		"Deployment/wukong-controller-manager":                     "wukong-system",
+		"Service/wukong-webhook-service":                           "wukong-system",
+		"ValidatingWebhookConfiguration/wukong-validating-webhook": "",
 	}
 	got := map[string]string{}
 	for _, o := range objs {

@@ -22,6 +22,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/webhook"
 )
 
 func members(ctx context.Context, t *testing.T, set *vmv1alpha1.WukongSet) []vmv1alpha1.Wukong {
@@ -201,6 +202,16 @@ func TestScaleSubresource(t *testing.T) {
 func TestInvalidMemberBlocksCreation(t *testing.T) {
 	ctx := t.Context()
 	ns := namespace(t, "invalid")
+	// The admission webhook would refuse the set; a namespace exempt from it stores the set as one created
+	// before the webhook was installed, which the controller must still refuse to build.
+	nsObj := &corev1.Namespace{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
+		t.Fatal(err)
+	}
+	nsObj.Labels[webhook.LabelDisableValidation] = "true"
+	if err := h.Client.Update(ctx, nsObj); err != nil {
+		t.Fatal(err)
+	}
 	set := sample(t, "vm_v1alpha1_wukongset_variables.yaml", ns)
 	set.Spec.Template.Spec.Networks[0].IPConfig.Address = "10.0.0.${INDEX+254}/24" // index 2 → 10.0.0.256
 	if err := h.Client.Create(ctx, set); err != nil {
