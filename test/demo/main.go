@@ -67,8 +67,6 @@ func run(c config, out io.Writer) int {
 	opts := harness.DefaultOptions()
 	opts.Sim = sim.DefaultOptions()
 	opts.Sim.ImportDuration, opts.Sim.BootDuration = importDuration, bootDuration
-	// Members are deleted in the foreground, which needs the garbage collector, as on a real cluster.
-	opts.Controllers = []string{"garbagecollector"}
 	h, err := harness.Start(opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "demo: start: %v\n", err)

@@ -91,7 +91,7 @@ func TestCrashDuringInPlaceUpdate(t *testing.T) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: crashNamespace}}); err != nil {
 		t.Fatal(err)
 	}
-	mgrs := &managers{t: t, env: env, bin: wukongBin, dir: dir}
+	mgrs := &managers{t: t, env: env, id: cluster(t, env), bin: wukongBin, dir: dir}
 	t.Cleanup(func() {
 		if t.Failed() {
 			mgrs.dumpLogs()
@@ -397,6 +397,8 @@ func tolerated(ts []corev1.Toleration) bool {
 type managers struct {
 	t   *testing.T
 	env *testenv.Env
+	// id is the identity the manager runs as.
+	id  *testenv.ManagerIdentity
 	bin string
 	dir string
 	tr  *tracker
@@ -409,9 +411,8 @@ type managers struct {
 // start starts a manager with leader election, as deployed, armed to be killed at point (nil: not killed).
 func (m *managers) start(point *killPoint) {
 	m.n++
-	m.cmd = start(m.t, m.log(m.n), m.bin, "manager", "--kubeconfig", m.env.Kubeconfig,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", testenv.FreeAddr(m.t),
-		"--leader-elect", "--leader-election-namespace", "default")
+	m.cmd = start(m.t, m.log(m.n), m.bin, managerArgs(m.id,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", testenv.FreeAddr(m.t))...)
 	if m.tr != nil {
 		m.arm(point)
 	}
@@ -450,7 +451,7 @@ func (m *managers) crash(next *killPoint) {
 	after := viewOf(ctx, m.t, m.env.Client, k.Member)
 	m.t.Logf("manager %d killed at %q on %s, %s into the change\n  at the event: %s\n  after exit:   %s",
 		m.n, k.Point, k.Member, k.When.Sub(m.tr.changedAt()).Round(time.Millisecond), k.At, after)
-	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: managerLease}}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: m.id.Namespace, Name: managerLease}}
 	if err := m.env.Client.Delete(ctx, lease); err != nil && !apierrors.IsNotFound(err) {
 		m.t.Fatalf("delete the dead manager's lease: %v", err)
 	}

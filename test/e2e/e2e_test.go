@@ -55,6 +55,28 @@ func start(t *testing.T, logs string, bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// cluster starts around the apiserver what a cluster runs around the operator: kube-controller-manager's
+// node-free controllers (testenv.ClusterControllers) and the manager's ServiceAccount with the RBAC of
+// config/rbac. A manager process runs as that account with managerArgs.
+func cluster(t *testing.T, env *testenv.Env) *testenv.ManagerIdentity {
+	t.Helper()
+	if _, err := env.StartClusterControllers(); err != nil {
+		t.Fatal(err)
+	}
+	id, err := env.ManagerIdentity(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// managerArgs are the flags that make a manager process run as id, not as an administrator, with leader
+// election in its own namespace as deployed: `wukong manager` followed by extra.
+func managerArgs(id *testenv.ManagerIdentity, extra ...string) []string {
+	return append([]string{"manager", "--kubeconfig", id.Kubeconfig,
+		"--leader-elect", "--leader-election-namespace", id.Namespace}, extra...)
+}
+
 // eventually is testenv.Eventually.
 func eventually(t *testing.T, timeout time.Duration, check func() error) {
 	t.Helper()
@@ -71,23 +93,24 @@ func get(url string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-// TestManagerBinary runs the operator and the simulator as processes, creates the design's example 6.3 and
-// checks the members, the health endpoints, the metrics series and a clean shutdown.
+// TestManagerBinary runs the operator and the simulator as processes, the operator as its ServiceAccount
+// with config/rbac's permissions and OwnerReferencesPermissionEnforcement on, creates the design's examples
+// 6.1 and 6.3 and checks the members, the health endpoints, the metrics series and a clean shutdown.
 func TestManagerBinary(t *testing.T) {
 	env, err := testenv.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer env.Stop()
+	id := cluster(t, env)
 	dir := t.TempDir()
 	wukong := build(t, dir, "./cmd/wukong")
 	simBin := build(t, dir, "./test/sim/cmd/kubevirt-sim")
 	metricsAddr, probeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 
 	start(t, filepath.Join(dir, "sim.log"), simBin, "--kubeconfig", env.Kubeconfig, "--import-duration", "300ms", "--boot-duration", "200ms")
-	mgr := start(t, filepath.Join(dir, "manager.log"), wukong, "manager", "--kubeconfig", env.Kubeconfig,
-		"--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", probeAddr,
-		"--leader-elect", "--leader-election-namespace", "default")
+	mgr := start(t, filepath.Join(dir, "manager.log"), wukong, managerArgs(id,
+		"--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", probeAddr)...)
 	eventually(t, 60*time.Second, func() error {
 		code, _, err := get("http://" + probeAddr + "/readyz")
 		if err != nil || code != http.StatusOK {
@@ -97,28 +120,34 @@ func TestManagerBinary(t *testing.T) {
 	})
 
 	ctx := context.Background()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", "vm_v1alpha1_wukongset_variables.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := &vmv1alpha1.WukongSet{}
-	if err := yaml.UnmarshalStrict(raw, set); err != nil {
-		t.Fatal(err)
-	}
-	set.Namespace = "default"
-	if err := env.Client.Create(ctx, set); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 120*time.Second, func() error {
-		got := &vmv1alpha1.WukongSet{}
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(set), got); err != nil {
-			return err
+	// Example 6.1 (five plain members) and example 6.3 (three members named by template variables).
+	for _, ex := range []struct {
+		file     string
+		replicas int32
+	}{{"vm_v1alpha1_wukongset_basic.yaml", 5}, {"vm_v1alpha1_wukongset_variables.yaml", 3}} {
+		raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", ex.file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got.Status.ReadyReplicas != 3 {
-			return fmt.Errorf("%d ready", got.Status.ReadyReplicas)
+		set := &vmv1alpha1.WukongSet{}
+		if err := yaml.UnmarshalStrict(raw, set); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
+		set.Namespace = "default"
+		if err := env.Client.Create(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 120*time.Second, func() error {
+			got := &vmv1alpha1.WukongSet{}
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(set), got); err != nil {
+				return err
+			}
+			if got.Status.ReadyReplicas != ex.replicas {
+				return fmt.Errorf("%s: %d of %d ready", ex.file, got.Status.ReadyReplicas, ex.replicas)
+			}
+			return nil
+		})
+	}
 
 	// The metrics endpoint serves the operator's series next to controller-runtime's.
 	var families map[string]*dto.MetricFamily

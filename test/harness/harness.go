@@ -19,17 +19,19 @@ import (
 // Harness is a control plane with the manager and the simulator running.
 type Harness struct {
 	*testenv.Env
+	// Manager is the identity the manager runs as: its ServiceAccount with config/rbac's permissions.
+	Manager *testenv.ManagerIdentity
 	stop    context.CancelFunc
 	done    chan error
-	stopKCM func()
 }
 
 // Options tune the manager and the simulator.
 type Options struct {
 	Manager manager.Options
 	Sim     sim.Options
-	// Controllers are kube-controller-manager controllers to run as well, such as garbagecollector (which
-	// member deletion in the foreground needs, as on a real cluster).
+	// Controllers are the kube-controller-manager controllers to run, as a cluster runs them (member deletion
+	// in the foreground needs the garbage collector, the set's quota pre-check the resource quota
+	// controller). DefaultOptions runs testenv.ClusterControllers; empty runs none.
 	Controllers []string
 }
 
@@ -42,39 +44,53 @@ func DefaultOptions() Options {
 	// a test applies goes through it, as on a cluster.
 	mo.Webhook.Host, mo.Webhook.Port, mo.Webhook.SelfRegister, mo.Webhook.Namespace = "127.0.0.1", 0, true, "default"
 	return Options{
-		Manager: mo,
-		Sim:     sim.Options{ImportDuration: 300 * time.Millisecond, BootDuration: 200 * time.Millisecond},
+		Manager:     mo,
+		Sim:         sim.Options{ImportDuration: 300 * time.Millisecond, BootDuration: 200 * time.Millisecond},
+		Controllers: testenv.ClusterControllers,
 	}
 }
 
-// Start boots the control plane, the manager and the simulator.
+// Start boots the control plane, the cluster's controllers, the manager and the simulator. The manager runs
+// as its ServiceAccount with the RBAC of config/rbac, as in a cluster; the simulator and h.Client are
+// administrators.
 func Start(o Options) (*Harness, error) {
 	ctrl.SetLogger(logr.Discard())
 	env, err := testenv.Start()
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := manager.New(env.Config, o.Manager)
+	h, err := start(env, o)
 	if err != nil {
 		_ = env.Stop()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &Harness{Env: env, stop: cancel, done: make(chan error, 2), stopKCM: func() {}}
+	return h, nil
+}
+
+func start(env *testenv.Env, o Options) (*Harness, error) {
 	if len(o.Controllers) > 0 {
-		if h.stopKCM, err = env.StartControllers(o.Controllers...); err != nil {
-			cancel()
-			_ = env.Stop()
+		if _, err := env.StartControllers(o.Controllers...); err != nil {
 			return nil, err
 		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Harness{Env: env, stop: cancel, done: make(chan error, 2)}
+	id, err := env.ManagerIdentity(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	h.Manager = id
+	mgr, err := manager.New(id.Config, o.Manager)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
 	// The simulator's admission webhook (KubeVirt's virt-api) must answer before the operator creates a VM,
 	// as on a cluster where KubeVirt is installed first.
 	wait, err := sim.Start(ctx, env.Config, o.Sim)
 	if err != nil {
 		cancel()
-		h.stopKCM()
-		_ = env.Stop()
 		return nil, err
 	}
 	go func() { h.done <- wait() }()
@@ -82,15 +98,20 @@ func Start(o Options) (*Harness, error) {
 	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
 	defer syncCancel()
 	if !mgr.GetCache().WaitForCacheSync(syncCtx) {
-		_ = h.Stop()
+		h.stopProcesses()
 		return nil, fmt.Errorf("manager cache did not sync")
 	}
 	return h, nil
 }
 
-// Stop ends the manager, the simulator and the control plane.
+// Stop ends the manager, the simulator, the cluster's controllers and the control plane.
 func (h *Harness) Stop() error {
-	h.stopKCM()
+	h.stopProcesses()
+	return h.Env.Stop()
+}
+
+// stopProcesses ends the manager and the simulator.
+func (h *Harness) stopProcesses() {
 	h.stop()
 	for range 2 {
 		select {
@@ -98,5 +119,4 @@ func (h *Harness) Stop() error {
 		case <-time.After(20 * time.Second):
 		}
 	}
-	return h.Env.Stop()
 }

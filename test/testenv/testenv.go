@@ -4,16 +4,14 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,9 +35,28 @@ type Env struct {
 	Kubeconfig string
 	// Assets is the folder holding kube-apiserver, etcd, kube-controller-manager and kubectl.
 	Assets string
+	// AuditLog is the path of the apiserver's audit log (JSON lines), empty unless Options.AuditUsers is set.
+	AuditLog string
 
 	env *envtest.Environment
 	dir string
+	// certDir holds the apiserver's certificates and its service-account signing key (envtest's files).
+	certDir string
+	// caFile is the CA of the apiserver's serving certificate, the cluster's root CA.
+	caFile string
+
+	mu sync.Mutex
+	// running are the kube-controller-manager controllers started so far; stops ends their processes.
+	running  map[string]bool
+	stops    []func()
+	identity *ManagerIdentity
+}
+
+// Options tune the control plane Start boots.
+type Options struct {
+	// AuditUsers, when not empty, makes the apiserver write an audit log of these users' requests (level
+	// Metadata: who, verb, resource, subresource, namespace, response code; no bodies) to Env.AuditLog.
+	AuditUsers []string
 }
 
 // RepoRoot is the repository's top folder, found from this source file.
@@ -66,9 +83,16 @@ func Assets() (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Start boots a control plane with every CRD installed.
-func Start() (*Env, error) {
+// Start boots a control plane with every CRD installed and the admission plugins of a cluster.
+func Start() (*Env, error) { return StartWith(Options{}) }
+
+// StartWith boots a control plane with every CRD installed, tuned by o.
+func StartWith(o Options) (*Env, error) {
 	assets, err := Assets()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "wukong-testenv-")
 	if err != nil {
 		return nil, err
 	}
@@ -83,32 +107,65 @@ func Start() (*Env, error) {
 		ErrorIfCRDPathMissing: true,
 		Scheme:                sch,
 	}
+	args := env.ControlPlane.GetAPIServer().Configure()
 	// The apiserver's own priority and fairness protects it; tests and benchmarks must not be throttled by
 	// the client.
-	env.ControlPlane.GetAPIServer().Configure().
-		Append("max-requests-inflight", "3000").
-		Append("max-mutating-requests-inflight", "1000")
+	args.Append("max-requests-inflight", "3000").Append("max-mutating-requests-inflight", "1000")
+	// The admission plugins of a cluster: kube-apiserver's defaults (NamespaceLifecycle, ServiceAccount,
+	// ResourceQuota, the webhooks, …), which envtest keeps except ServiceAccount (it disables that one because
+	// it runs no controller creating default ServiceAccounts; ClusterControllers do), plus
+	// OwnerReferencesPermissionEnforcement, which OpenShift enables: setting blockOwnerDeletion needs update on
+	// the owner's finalizers, changing an object's ownerReferences needs delete on it.
+	args.Disable("disable-admission-plugins")
+	args.Set("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
+	auditLog := ""
+	if len(o.AuditUsers) > 0 {
+		policy := filepath.Join(dir, "audit-policy.yaml")
+		if err := os.WriteFile(policy, auditPolicy(o.AuditUsers), 0o600); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
+		auditLog = filepath.Join(dir, "audit.log")
+		args.Set("audit-policy-file", policy).Set("audit-log-path", auditLog).Set("audit-log-format", "json").
+			Set("audit-log-mode", "blocking")
+	}
 	cfg, err := env.Start()
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start envtest with binaries from %s: %w", assets, err)
 	}
 	cfg.QPS, cfg.Burst = -1, 0
-	c, err := client.New(cfg, client.Options{Scheme: sch})
-	if err != nil {
-		_ = env.Stop()
+	e := &Env{
+		Config: cfg, Scheme: sch, Assets: assets, AuditLog: auditLog, env: env, dir: dir,
+		certDir: env.ControlPlane.APIServer.CertDir, caFile: filepath.Join(dir, "ca.crt"),
+		running: map[string]bool{},
+	}
+	if e.Client, err = client.New(cfg, client.Options{Scheme: sch}); err != nil {
+		_ = e.Stop()
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "wukong-testenv-")
-	if err != nil {
-		_ = env.Stop()
+	if err := os.WriteFile(e.caFile, env.ControlPlane.APIServer.SecureServing.CA, 0o600); err != nil {
+		_ = e.Stop()
 		return nil, err
 	}
-	e := &Env{Config: cfg, Client: c, Scheme: sch, Assets: assets, env: env, dir: dir}
 	if e.Kubeconfig, err = e.writeKubeconfig(); err != nil {
 		_ = e.Stop()
 		return nil, err
 	}
 	return e, nil
+}
+
+// auditPolicy logs the users' requests at level Metadata, once each (when the response is complete), and
+// nothing else.
+func auditPolicy(users []string) []byte {
+	var b strings.Builder
+	b.WriteString("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived, ResponseStarted]\nrules:\n")
+	b.WriteString("- level: Metadata\n  users:\n")
+	for _, u := range users {
+		fmt.Fprintf(&b, "  - %q\n", u)
+	}
+	b.WriteString("- level: None\n")
+	return []byte(b.String())
 }
 
 func (e *Env) writeKubeconfig() (string, error) {
@@ -124,8 +181,15 @@ func (e *Env) writeKubeconfig() (string, error) {
 	return path, os.WriteFile(path, raw, 0o600)
 }
 
-// Stop ends the control plane and removes its files.
+// Stop ends the controllers started with StartControllers, the control plane, and removes its files.
 func (e *Env) Stop() error {
+	e.mu.Lock()
+	stops := e.stops
+	e.stops = nil
+	e.mu.Unlock()
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
 	err := e.env.Stop()
 	_ = os.RemoveAll(e.dir)
 	return err
@@ -138,50 +202,6 @@ func (e *Env) Namespace(ctx context.Context, prefix string) (string, error) {
 		return "", err
 	}
 	return ns.Name, nil
-}
-
-// StartGarbageCollector runs the built kube-controller-manager with only its garbage collector against the
-// apiserver, so ownerReference cascades happen as on a real cluster. Call the returned function to stop it.
-func (e *Env) StartGarbageCollector() (stop func(), err error) {
-	return e.StartControllers("garbagecollector")
-}
-
-// StartControllers runs the built kube-controller-manager with only the named controllers (for example
-// garbagecollector, resourcequota). Call the returned function to stop it.
-func (e *Env) StartControllers(controllers ...string) (stop func(), err error) {
-	var logs bytes.Buffer
-	cmd := exec.Command(filepath.Join(e.Assets, "kube-controller-manager"),
-		"--kubeconfig="+e.Kubeconfig,
-		"--controllers="+strings.Join(controllers, ","),
-		"--leader-elect=false",
-		"--secure-port=0",
-		"--kube-api-qps=1000", "--kube-api-burst=2000",
-		"--concurrent-gc-syncs=20",
-	)
-	logFile, _ := os.Create(filepath.Join(e.dir, "kube-controller-manager.log"))
-	if debug := os.Getenv("WUKONG_GC_LOG"); debug != "" {
-		logFile, _ = os.Create(debug)
-	}
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&logs, logFile), io.MultiWriter(&logs, logFile)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start kube-controller-manager: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil, fmt.Errorf("kube-controller-manager exited at once: %s", logs.String())
-	case <-time.After(500 * time.Millisecond):
-	}
-	return func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}, nil
 }
 
 // Build compiles a package of this repository (a path from the repository root, such as "./cmd/wukong")

@@ -14,8 +14,6 @@ import (
 	"github.com/novasphere/wukong/internal/owner"
 )
 
-// +kubebuilder:rbac:groups=cdi.kubevirt.io,resources=datavolumes,verbs=get;list;watch;patch
-
 func diskRetention(set *vmv1alpha1.WukongSet) vmv1alpha1.DiskRetention {
 	if s := set.Spec.ScaleStrategy; s != nil && s.DiskRetention != "" {
 		return s.DiskRetention
