@@ -11,6 +11,7 @@ import (
 // below accept a value that contains "${" and the Wukong kind itself rejects such values (see Wukong.Spec).
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.filter(d, has(d.boot) && d.boot).size() <= 1",message="at most one disk may set boot: true",fieldPath=".disks"
+// +kubebuilder:validation:XValidation:rule="!has(self.evictionStrategy) || self.evictionStrategy != 'LiveMigrate' || !has(self.disks) || self.disks.all(d, !has(d.accessMode) || d.accessMode == 'ReadWriteMany')",message="evictionStrategy LiveMigrate needs every disk to be live-migratable, and KubeVirt live-migrates only ReadWriteMany volumes: set spec.disks[].accessMode to ReadWriteMany on every disk that sets one (ReadWriteOnce and ReadWriteOncePod cannot migrate), or use evictionStrategy LiveMigrateIfPossible",fieldPath=".evictionStrategy"
 type WukongSpec struct {
 	// cpu is the number of virtual CPUs.
 	// +required
@@ -60,6 +61,21 @@ type WukongSpec struct {
 	// placement constrains the nodes the VM may run on.
 	// +optional
 	Placement *Placement `json:"placement,omitempty"`
+
+	// cloudInit is the user's own #cloud-config (inline or from a Secret), merged with the hostname, user and
+	// network data the operator writes.
+	// +optional
+	CloudInit *CloudInit `json:"cloudInit,omitempty"`
+
+	// readinessProbe decides when the running VM is Ready (KubeVirt's readinessProbe); without it the VM is
+	// Ready once its instance runs. Ready gates a set's availability and every rollout budget.
+	// +optional
+	ReadinessProbe *Probe `json:"readinessProbe,omitempty"`
+
+	// evictionStrategy is what KubeVirt does with the VM when its node is drained: LiveMigrate,
+	// LiveMigrateIfPossible, External or None; absent means the cluster's default (the KubeVirt CR's).
+	// +optional
+	EvictionStrategy EvictionStrategy `json:"evictionStrategy,omitempty"`
 }
 
 // RunStrategy mirrors KubeVirt's VirtualMachineRunStrategy.
@@ -111,6 +127,18 @@ type Disk struct {
 	// boot marks the disk the VM boots from. When no disk sets it, the first disk boots.
 	// +optional
 	Boot bool `json:"boot,omitempty"`
+
+	// accessMode is the access mode of the disk's volume: ReadWriteOnce, ReadWriteMany or ReadWriteOncePod;
+	// absent means the StorageClass's default (CDI's storage profile). Live migration needs ReadWriteMany.
+	// +optional
+	// +kubebuilder:validation:Enum=ReadWriteOnce;ReadWriteMany;ReadWriteOncePod
+	AccessMode corev1.PersistentVolumeAccessMode `json:"accessMode,omitempty"`
+
+	// volumeMode is the volume mode of the disk's volume: Block or Filesystem; absent means the
+	// StorageClass's default (CDI's storage profile).
+	// +optional
+	// +kubebuilder:validation:Enum=Block;Filesystem
+	VolumeMode corev1.PersistentVolumeMode `json:"volumeMode,omitempty"`
 }
 
 // NetworkType is the CNI plugin behind a secondary network.

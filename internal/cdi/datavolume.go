@@ -47,6 +47,8 @@ func DataVolumes(w *v1alpha1.Wukong) ([]*cdiv1.DataVolume, error) {
 						Requests: corev1.ResourceList{corev1.ResourceStorage: disk.Size.DeepCopy()},
 					},
 					StorageClassName: copyString(disk.StorageClassName),
+					AccessModes:      accessModes(disk),
+					VolumeMode:       volumeMode(disk),
 				},
 			},
 		})

@@ -37,6 +37,9 @@ type Credentials struct {
 	PasswordHash string
 	// SSHAuthorizedKeys are public keys from sshAuthorizedKeysSecretRef; they follow spec.user's keys.
 	SSHAuthorizedKeys []string
+	// UserData is the #cloud-config document read from spec.cloudInit.userDataSecretRef, merged like
+	// spec.cloudInit.userData.
+	UserData string
 }
 
 // cloudConfig is the subset of #cloud-config the operator writes. sigs.k8s.io/yaml sorts keys, so the
@@ -65,36 +68,60 @@ type user struct {
 }
 
 // UserData is w's #cloud-config user data: the hostname and, when spec.user is set, that user with the
-// password hash and SSH keys merged from spec and creds.
+// password hash and SSH keys merged from spec and creds; then the user's own document (spec.cloudInit.userData,
+// or creds.UserData read from spec.cloudInit.userDataSecretRef) merged in by the rule of mergeUserData. It
+// fails when the user's document is not a #cloud-config YAML mapping or contradicts the operator's keys; the
+// error names the field and never quotes the document.
 func UserData(w *v1alpha1.Wukong, creds Credentials) (string, error) {
+	hash := ""
+	if u := w.Spec.User; u != nil {
+		hash = u.PasswordHash
+		if hash == "" {
+			hash = creds.PasswordHash
+		}
+	}
+	cfg := operatorConfig(w, hash, creds.SSHAuthorizedKeys)
+	field, doc, ok := userDocument(w, creds)
+	if !ok {
+		b, err := yaml.Marshal(cfg)
+		if err != nil {
+			// The error of a failed marshal describes types, never values, so it is safe to return.
+			return "", fmt.Errorf("marshal cloud-init user data: %w", err)
+		}
+		return userDataHeader + string(b), nil
+	}
+	merged, err := mergeDocument(field, cfg, doc)
+	if err != nil {
+		return "", err
+	}
+	b, err := yaml.Marshal(merged)
+	if err != nil {
+		return "", fmt.Errorf("marshal cloud-init user data: %w", err)
+	}
+	return userDataHeader + string(b), nil
+}
+
+// operatorConfig is the cloud-config the operator writes for w, with the user's resolved password hash and
+// the SSH keys read from its Secret.
+func operatorConfig(w *v1alpha1.Wukong, hash string, secretKeys []string) cloudConfig {
 	// cloud-init sets the hostname to "hostname" and writes "fqdn" to /etc/hosts; handing it the full name
 	// as hostname would make the guest's short name the FQDN and disagree with the VM's hostname.
 	short, fqdn := Hostname(w)
 	cfg := cloudConfig{Hostname: short, FQDN: fqdn, ManageEtcHosts: true}
 
 	if u := w.Spec.User; u != nil {
-		hash := u.PasswordHash
-		if hash == "" {
-			hash = creds.PasswordHash
-		}
 		cfg.Users = []user{{
 			Name:              u.Name,
 			Passwd:            hash,
 			LockPasswd:        hash == "",
-			SSHAuthorizedKeys: mergeKeys(u.SSHAuthorizedKeys, creds.SSHAuthorizedKeys),
+			SSHAuthorizedKeys: mergeKeys(u.SSHAuthorizedKeys, secretKeys),
 			Sudo:              u.Sudo,
 			Shell:             u.Shell,
 			Groups:            slices.Clone(u.Groups),
 		}}
 		cfg.SSHPasswordAuth = hash != ""
 	}
-
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		// The error of a failed marshal describes types, never values, so it is safe to return.
-		return "", fmt.Errorf("marshal cloud-init user data: %w", err)
-	}
-	return userDataHeader + string(b), nil
+	return cfg
 }
 
 // Hostname is the guest's hostname, spec.hostname or else the Wukong's name, split for cloud-init and

@@ -59,7 +59,9 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 		Volumes:  volumes,
 		// Only the first label: KubeVirt puts the hostname into the pod, where a dot is not allowed. The
 		// FQDN reaches the guest through cloud-init.
-		Hostname: short,
+		Hostname:         short,
+		ReadinessProbe:   readinessProbe(w.Spec.ReadinessProbe),
+		EvictionStrategy: evictionStrategy(w.Spec.EvictionStrategy),
 	}
 	placement(w, &spec)
 

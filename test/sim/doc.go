@@ -31,8 +31,13 @@
 // current step, which is kept in memory only to pace the fake progress; a restarted simulator simply starts
 // the current step's clock again.
 //
+// An instance with a readinessProbe runs but is Ready only once the probe's initialDelaySeconds have passed
+// since it started, and never while AnnotationProbeFail says the probe fails, as kubelet decides the launcher
+// pod's Ready condition that KubeVirt copies to the instance (readiness.go). An instance's LiveMigratable
+// condition is False when a DataVolume it mounts is not ReadWriteMany, as virt-handler reports it.
+//
 // Failures are injected with annotations (see AnnotationImportError, AnnotationUnschedulable,
-// AnnotationCrash, AnnotationNotMigratable, AnnotationRefuseVM) on the object or on its owning Wukong, and restarts are requested
+// AnnotationCrash, AnnotationNotMigratable, AnnotationProbeFail, AnnotationRefuseVM) on the object or on its owning Wukong, and restarts are requested
 // with AnnotationRestart or with the state change requests `virtctl restart` makes virt-api write, so tests
 // drive the simulator through the apiserver only. Multus needs no simulation: a NetworkAttachmentDefinition
 // has no status and nothing here reads it.

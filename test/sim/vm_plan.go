@@ -53,7 +53,7 @@ type vmPlan struct {
 }
 
 // propagatedFaults are the annotations copied from a VM (or its Wukong) onto its instance.
-var propagatedFaults = []string{AnnotationUnschedulable, AnnotationCrash, AnnotationNotMigratable}
+var propagatedFaults = []string{AnnotationUnschedulable, AnnotationCrash, AnnotationNotMigratable, AnnotationProbeFail}
 
 // dynamicAnnotations are the template annotations KubeVirt v1.7 keeps in sync on a running instance
 // (syncDynamicAnnotationsAndLabelsToVMI in pkg/virt-controller/watch/vm/vm.go: the descheduler's, plus

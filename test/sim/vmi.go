@@ -68,6 +68,7 @@ func (r *vmiReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		crash:         vmi.Annotations[AnnotationCrash],
 		unschedulable: vmi.Annotations[AnnotationUnschedulable],
 		notMigratable: vmi.Annotations[AnnotationNotMigratable],
+		probeFail:     vmi.Annotations[AnnotationProbeFail],
 		node:          nodeFor(vmi.Namespace, vmi.Name, vmi.Spec.NodeSelector, r.nodes),
 		step:          r.bootDuration / bootPhases,
 		now:           metav1.Now(),
@@ -83,6 +84,11 @@ func (r *vmiReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		in.missingSecret = nd.missingSecret
 		in.interfaces = interfaceStatuses(vmi.Namespace, vmi.Name, &vmi.Spec, nd.config, nd.parseErr)
 	}
+	notShared, err := sharedVolumes(ctx, r.c, &vmi)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	in.notShared = notShared
 	in.inPhase = r.clock.since(req.NamespacedName, vmiStepKey(&vmi))
 	status, wait := planVMI(&vmi, in)
 	if !equality.Semantic.DeepEqual(status, vmi.Status) {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,11 @@ type vmiInputs struct {
 	unschedulable string
 	// notMigratable is the injected reason a running instance cannot migrate; "" means it can.
 	notMigratable string
+	// notShared is why the instance's volumes cannot migrate (a DataVolume that is not ReadWriteMany); "" when
+	// they can. The injected notMigratable wins.
+	notShared string
+	// probeFail is the injected readiness probe failure; non-empty keeps a probed instance un-Ready.
+	probeFail string
 	// missingSecret names the network data Secret when it does not exist, which keeps the launcher pod from
 	// starting.
 	missingSecret string
@@ -65,10 +71,13 @@ func planVMI(vmi *kubevirtv1.VirtualMachineInstance, in vmiInputs) (kubevirtv1.V
 	}
 	wait := bootVMI(&st, in)
 	if st.Phase == kubevirtv1.Running {
+		if w := probeReadiness(&st, vmi.Spec.ReadinessProbe, in); w > 0 && (wait == 0 || w < wait) {
+			wait = w
+		}
 		// virt-handler works out migratability once the domain runs (calculateLiveMigrationCondition).
-		if in.notMigratable != "" {
+		if msg := cmp.Or(in.notMigratable, in.notShared); msg != "" {
 			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceIsMigratable, corev1.ConditionFalse,
-				kubevirtv1.VirtualMachineInstanceReasonDisksNotMigratable, in.notMigratable, in.now)
+				kubevirtv1.VirtualMachineInstanceReasonDisksNotMigratable, msg, in.now)
 		} else {
 			setVMICondition(&st, kubevirtv1.VirtualMachineInstanceIsMigratable, corev1.ConditionTrue, "", "", in.now)
 		}

@@ -58,9 +58,31 @@ const (
 	defaultPasswordKey = "passwordHash"
 )
 
-// credentials reads the Secrets the cloud-init user refers to. missing names a Secret or key that does not
-// exist (a condition, retried later); err is a failure to read.
+// credentials reads the Secrets the cloud-init user and spec.cloudInit refer to. missing names a Secret or key
+// that does not exist (a condition, retried later); err is a failure to read.
 func (r *Reconciler) credentials(ctx context.Context, w *vmv1alpha1.Wukong) (creds cloudinit.Credentials, missing string, err error) {
+	if ci := w.Spec.CloudInit; ci != nil && ci.UserData == "" && ci.UserDataSecretRef != nil {
+		ref := ci.UserDataSecretRef
+		data, missing, err := r.secretData(ctx, w.Namespace, ref.Name)
+		if err != nil || missing != "" {
+			return creds, missing, err
+		}
+		// KubeVirt's cloud-init Secrets spell the key both ways (userdata, userData); an empty key takes either.
+		keys := []string{ref.Key}
+		if ref.Key == "" {
+			keys = []string{cloudinit.UserDataKey, "userData"}
+		}
+		found := false
+		for _, k := range keys {
+			if v, ok := data[k]; ok {
+				creds.UserData, found = string(v), true
+				break
+			}
+		}
+		if !found {
+			return creds, fmt.Sprintf("key %q of Secret %s (spec.cloudInit.userDataSecretRef)", keys[0], ref.Name), nil
+		}
+	}
 	u := w.Spec.User
 	if u == nil {
 		return creds, "", nil

@@ -145,6 +145,11 @@ func phaseOf(w *vmv1alpha1.Wukong, obs *observed, disksOK bool, disksReason, dis
 	if vmi.Status.Phase == kubevirtv1.Running && vmiReady(vmi) {
 		return vmv1alpha1.WukongRunning, true, vmv1alpha1.ReasonRunning, ""
 	}
+	if vmi.Status.Phase == kubevirtv1.Running {
+		if reason, msg := notReadyWhileRunning(vmi); reason != "" {
+			return vmv1alpha1.WukongStarting, false, reason, msg
+		}
+	}
 	for _, c := range vmi.Status.Conditions {
 		if c.Type == kubevirtv1.VirtualMachineInstanceConditionType(corev1.PodScheduled) && c.Status == corev1.ConditionFalse {
 			return vmv1alpha1.WukongStarting, false, vmv1alpha1.ReasonUnschedulable, c.Message

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
 )
@@ -96,7 +97,15 @@ func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
 func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, creates []newMember, workers int) ([]*vmv1alpha1.Wukong, outcome) {
 	update := Revision(set)
 	for i := 0; i < replicas(set); i++ {
-		if _, err := r.Renderer.Member(set, set.Spec.Template, i, update, false); err != nil {
+		m, err := r.Renderer.Member(set, set.Spec.Template, i, update, false)
+		if err == nil {
+			// The rendered user data must merge with what the member's controller writes; the CRD's schema
+			// cannot parse YAML, so the dry run below would not catch it.
+			if err = cloudinit.ValidateUserData(m); err != nil {
+				err = fmt.Errorf("member %s: %w", m.Name, err)
+			}
+		}
+		if err != nil {
 			metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
 			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
 		}
