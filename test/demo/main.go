@@ -1,6 +1,8 @@
-// Command demo is `make demo`: a local control plane (kube-apiserver and etcd), the Wukong manager and the
-// KubeVirt simulator in one process, running the design's example 6.1 — create five VMs, scale to eight,
-// roll a template change — with a progress line whenever the set's status changes.
+// Command demo is `make demo`: a local control plane (kube-apiserver, etcd and kube-controller-manager's
+// node-free controllers), the Wukong manager (as its ServiceAccount, with config/rbac's permissions) and the
+// KubeVirt simulator in one process, running the design's example 6.1 — create five VMs, scale to eight
+// into a ResourceQuota that holds two back until it is raised, roll a template change — with a progress
+// line whenever the set's status changes.
 //
 // Flags (a stable interface; the README and test/demo's test use them):
 //
@@ -63,7 +65,7 @@ func run(c config, out io.Writer) int {
 
 	start := time.Now()
 	fmt.Fprintln(out, "Wukong demo — KubeVirt, CDI and Multus are SIMULATED (test/sim): no real VMs are started.")
-	fmt.Fprintln(out, "Starting kube-apiserver and etcd, the Wukong manager and the KubeVirt simulator…")
+	fmt.Fprintln(out, "Starting kube-apiserver, etcd, kube-controller-manager, the Wukong manager and the KubeVirt simulator…")
 	opts := harness.DefaultOptions()
 	opts.Sim = sim.DefaultOptions()
 	opts.Sim.ImportDuration, opts.Sim.BootDuration = importDuration, bootDuration
@@ -127,7 +129,8 @@ func run(c config, out io.Writer) int {
 // printKubeconfig tells how to reach the control plane while the demo runs.
 func printKubeconfig(out io.Writer, path, assets string) {
 	fmt.Fprintf(out, "Kubeconfig (valid while the demo runs): %s\n", path)
-	fmt.Fprintf(out, "  kubectl --kubeconfig %s get wukongsets,wukongs\n", path)
+	fmt.Fprintf(out, "  kubectl --kubeconfig %s get wukongsets,wukongs,resourcequotas\n", path)
+	fmt.Fprintf(out, "  kubectl --kubeconfig %s get virtualmachines,datavolumes,network-attachment-definitions\n", path)
 	fmt.Fprintf(out, "  (a matching kubectl is at %s)\n", filepath.Join(assets, "kubectl"))
 }
 

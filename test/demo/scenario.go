@@ -34,7 +34,8 @@ const (
 	pollInterval = 200 * time.Millisecond
 )
 
-// scenario plays example 6.1: create, scale, roll out.
+// scenario plays example 6.1 in a namespace with a ResourceQuota: create, scale into the quota, raise it,
+// roll out.
 type scenario struct {
 	c     client.Client
 	out   io.Writer
@@ -49,6 +50,11 @@ func (s *scenario) run(ctx context.Context) error {
 	set.Namespace = namespace
 	key := client.ObjectKeyFromObject(set)
 
+	// 0. A namespace quota, which the scale step runs into.
+	if err := s.createQuota(ctx); err != nil {
+		return err
+	}
+
 	// 1. Create.
 	s.step("Applying config/samples/%s (design example 6.1): WukongSet %s, %d replicas of %s.",
 		sampleFile, set.Name, *set.Spec.Replicas, describeTemplate(set))
@@ -62,12 +68,23 @@ func (s *scenario) run(ctx context.Context) error {
 		return err
 	}
 
-	// 2. Scale.
-	s.step("Scaling %s to %d (as `kubectl scale wukongset/%s --replicas=%d` would).", set.Name, scaleTo, set.Name, scaleTo)
+	// 2. Scale, into the quota: the members that do not fit wait, with a condition saying why, until the
+	// quota is raised.
+	s.step("Scaling %s to %d (as `kubectl scale wukongset/%s --replicas=%d` would): only %d Wukongs fit the quota.",
+		set.Name, scaleTo, set.Name, scaleTo, quotaFirst)
 	if err := s.patch(ctx, key, func(ws *vmv1alpha1.WukongSet) { ws.Spec.Replicas = ptr(int32(scaleTo)) }); err != nil {
 		return err
 	}
+	if err := s.waitQuotaLimited(ctx, key); err != nil {
+		return err
+	}
+	if err := s.raiseQuota(ctx); err != nil {
+		return err
+	}
 	if err := s.waitScaled(ctx, key); err != nil {
+		return err
+	}
+	if err := s.printQuota(ctx); err != nil {
 		return err
 	}
 	if err := s.printMembers(ctx, set); err != nil {
