@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/naming"
@@ -133,17 +134,17 @@ func Members(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.
 			return
 		}
 		if first[keys[i]] == i || last[keys[i]] == i {
-			problems[i] = fieldProblems(m, i, validate(ctx, schema, m))
+			problems[i] = fieldProblems(m, i, append(validate(ctx, schema, m), validateUserData(m)...))
 			return
 		}
-		problems[i] = fieldProblems(m, i, validateMetadata(m))
+		problems[i] = fieldProblems(m, i, append(validateMetadata(m), validateUserData(m)...))
 	})
 	for i, m := range members {
 		if m == nil || first[keys[i]] == i || last[keys[i]] == i {
 			continue
 		}
 		for _, p := range problems[first[keys[i]]] {
-			if p.Field != nil && !strings.HasPrefix(p.Field.Field, "metadata") {
+			if p.Field != nil && !strings.HasPrefix(p.Field.Field, "metadata") && p.Field.Field != userDataField {
 				p.Member, p.Index = m.Name, i
 				problems[i] = append(problems[i], p)
 			}
@@ -168,6 +169,22 @@ func validate(ctx context.Context, schema *crdschema.Schema, m *vmv1alpha1.Wukon
 	}
 	schema.Default(obj)
 	return schema.Validate(ctx, obj)
+}
+
+// userDataField is the field validateUserData reports on.
+const userDataField = "spec.cloudInit.userData"
+
+// validateUserData checks the member's rendered user data as its controller will merge it (a YAML mapping
+// under "#cloud-config" that does not contradict what the operator writes), which the CRD's schema cannot
+// parse. It is checked for every member, not once per class: the operator's hostname defaults to the
+// member's name. The document is never quoted.
+func validateUserData(m *vmv1alpha1.Wukong) field.ErrorList {
+	err := cloudinit.ValidateUserData(m)
+	if err == nil {
+		return nil
+	}
+	detail := strings.TrimPrefix(err.Error(), userDataField+": ")
+	return field.ErrorList{{Type: field.ErrorTypeInvalid, Field: userDataField, BadValue: field.OmitValueType{}, Detail: detail}}
 }
 
 // validateMetadata is the part of validate that differs between members of a class.

@@ -80,6 +80,17 @@ func TestClassesMatchFullValidation(t *testing.T) {
 			s.Spec.Template.Spec.Networks[0].IPConfig.Address = "192.168.1.${SET.size() * 100}/24"
 		},
 		"invalid from index 156": func(*vmv1alpha1.WukongSet) {},
+		// The operator's hostname is each member's name, so a fixed hostname in user data contradicts it
+		// at every index, although the spec is the same: checked per member, never copied across a class.
+		"user data hostname": func(s *vmv1alpha1.WukongSet) {
+			s.Spec.Template.Spec.Networks[0].IPConfig.Address = "192.168.1.10/24"
+			s.Spec.Template.Spec.CloudInit = &vmv1alpha1.CloudInit{UserData: "#cloud-config\nhostname: fixed\n"}
+		},
+		"user data network key at index 7": func(s *vmv1alpha1.WukongSet) {
+			s.Spec.Template.Spec.CloudInit = &vmv1alpha1.CloudInit{
+				UserData: "#cloud-config\n${INDEX == 7 ? 'network: {}' : 'runcmd: [[echo, hi]]'}\n",
+			}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			set := sample(t, func(s *vmv1alpha1.WukongSet) { s.Spec.Replicas = ptr.To[int32](200); edit(s) })
@@ -91,7 +102,7 @@ func TestClassesMatchFullValidation(t *testing.T) {
 					t.Fatal(err)
 				}
 				m.OwnerReferences = nil
-				for _, e := range validate(t.Context(), schema, m) {
+				for _, e := range append(validate(t.Context(), schema, m), validateUserData(m)...) {
 					want = append(want, Problem{Member: m.Name, Index: i, Field: e}.Error())
 				}
 			}
