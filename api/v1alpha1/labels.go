@@ -18,6 +18,10 @@ const (
 	// created at that index.
 	LabelRetained = "vm.novasphere.dev/retained"
 
+	// LabelGolden marks a golden DataVolume a WukongSet with imagePolicy ImportOnce imports an image into
+	// for its members to clone; it also carries LabelSet. Its value is the hash in its name.
+	LabelGolden = "vm.novasphere.dev/golden"
+
 	// AnnotationRetainedFrom records on a retained DataVolume the UID of the member it was released from,
 	// which never takes it back: only a member created later at the same index does.
 	AnnotationRetainedFrom = "vm.novasphere.dev/retained-from"
@@ -100,4 +104,14 @@ const (
 	ReasonDiskReattached     = "DiskReattached"
 	ReasonCreated            = "Created"
 	ReasonUpdated            = "Updated"
+)
+
+// Condition reasons of a Wukong for disks CDI clones (datasource://, pvc://, a set's golden volume).
+const (
+	// ReasonClonePending: a disk's CDI clone waits for its source (CDI's CloneScheduled), such as a set's
+	// golden volume still importing or a source PVC still in use.
+	ReasonClonePending = "ClonePending"
+	// ReasonCloneSourceNotFound: a disk's datasource:// names a DataSource that does not exist; nothing is
+	// created until it does (CDI refuses a DataVolume whose DataSource is missing).
+	ReasonCloneSourceNotFound = "CloneSourceNotFound"
 )

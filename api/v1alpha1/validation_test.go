@@ -146,7 +146,7 @@ disks:
 		{"image scheme", wukongHead + indent(minimalSpec+`
 disks:
 - {name: system, size: 1Gi, image: "ftp://example.com/x.img"}
-`), []string{"spec.disks[0].image", "docker://, http:// or https://"}},
+`), []string{"spec.disks[0].image", "docker://, http://, https://, datasource:// or pvc://"}},
 		{"duplicate disk names", wukongHead + indent(minimalSpec+`
 disks:
 - {name: system, size: 1Gi}
@@ -362,6 +362,35 @@ disks:
 disks:
 - {name: system, size: 1Gi, image: "https://example.com/my disk.img"}
 `), []string{"spec.disks[0].image", "no whitespace"}},
+		// Clone sources (issue 12): datasource://NAMESPACE/NAME and pvc://NAMESPACE/NAME.
+		{"datasource:// and pvc:// images", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 40Gi, image: "datasource://os-images/ubuntu-22.04"}
+- {name: data, size: 1Gi, image: "pvc://golden/rhel-9.4"}
+`), nil},
+		{"datasource:// without a name", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "datasource://ubuntu-22.04"}
+`), []string{"spec.disks[0].image", "datasource:// and pvc:// take NAMESPACE/NAME"}},
+		{"pvc:// with an invalid namespace", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "pvc://Golden_Images/rhel"}
+`), []string{"spec.disks[0].image", "datasource:// and pvc:// take NAMESPACE/NAME"}},
+		{"pvc:// with three parts", wukongHead + indent(minimalSpec+`
+disks:
+- {name: system, size: 1Gi, image: "pvc://a/b/c"}
+`), []string{"spec.disks[0].image", "datasource:// and pvc:// take NAMESPACE/NAME"}},
+		{"datasource:// templated in a set passes the CRD, checked once rendered", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    disks:
+    - {name: system, size: 1Gi, image: "datasource://os-images/${INDEX % 2 == 0 ? 'ubuntu' : 'fedora'}"}
+`), nil},
+		{"imagePolicy", setHead + indent(`imagePolicy: ImportOnce
+`+minimalTemplate), nil},
+		{"imagePolicy unknown", setHead + indent(`imagePolicy: ImportSometimes
+`+minimalTemplate), []string{"spec.imagePolicy", "ImportPerMember", "ImportOnce"}},
 		{"storage class not a name", wukongHead + indent(minimalSpec+`
 disks:
 - {name: data, size: 1Gi, storageClassName: Fast_SSD}
@@ -545,7 +574,7 @@ template:
     memory: 1Gi
     disks:
     - {name: system, size: 1Gi, image: "oci://quay.io/repo:${INDEX}"}
-`), []string{"spec.template.spec.disks[0].image", "docker://, http:// or https://"}},
+`), []string{"spec.template.spec.disks[0].image", "docker://, http://, https://, datasource:// or pvc://"}},
 		{"set template hostname literal too long", setHead + indent(`template:
   spec:
     cpu: 1

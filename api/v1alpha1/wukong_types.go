@@ -108,13 +108,18 @@ type Disk struct {
 	Size resource.Quantity `json:"size"`
 
 	// image is the disk's source: docker://registry/repo:tag (a container disk image) or http(s)://host/path
-	// (a raw or qcow2 image). Empty means a blank disk. It must be a URL CDI can parse: a tag needs a
-	// registry host or path before it (docker://quay.io/repo:22.04, not docker://repo:22.04, whose ":22.04"
-	// would be a port). In a set template, whitespace is allowed inside ${...} only.
+	// (a raw or qcow2 image), both imported by CDI; datasource://NAMESPACE/NAME (a CDI DataSource, the way
+	// KubeVirt publishes golden images) or pvc://NAMESPACE/NAME (an existing PersistentVolumeClaim), both
+	// cloned by CDI. Empty means a blank disk. A clone's size must be at least its source's. Cloning from
+	// another namespace needs create on datavolumes/source there for the operator's ServiceAccount (see
+	// docs/disks.md). An import URL must be one CDI can parse: a tag needs a registry host or path before it
+	// (docker://quay.io/repo:22.04, not docker://repo:22.04, whose ":22.04" would be a port). In a set
+	// template, whitespace is allowed inside ${...} only.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self.contains('${') ? self.matches('^(docker|http|https)://([^\\\\s$]|\\\\$|\\\\$\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22|\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22)*\\\\})*\\\\})+$') : self.matches('^(docker|http|https)://[^\\\\s]+$')",message="image must start with docker://, http:// or https:// and hold no whitespace (in a set template, whitespace is allowed inside ${...} only)"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') ? self.matches('^(docker|http|https|datasource|pvc)://([^\\\\s$]|\\\\$|\\\\$\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22|\\\\{([^{}\\\\x27\\\\x22]|\\\\x27[^\\\\x27]*\\\\x27|\\\\x22[^\\\\x22]*\\\\x22)*\\\\})*\\\\})+$') : self.matches('^(docker|http|https|datasource|pvc)://[^\\\\s]+$')",message="image must start with docker://, http://, https://, datasource:// or pvc:// and hold no whitespace (in a set template, whitespace is allowed inside ${...} only)"
 	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !self.matches('^(docker|http|https)://[^\\\\s]+$') || isURL(self)",message="image must be a URL CDI can parse (a docker:// image with a tag needs a registry host or path: docker://quay.io/repo:tag)"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !self.matches('^(datasource|pvc)://') || (self.split('/').size() == 4 && !format.dns1123Label().validate(self.split('/')[2]).hasValue() && !format.dns1123Subdomain().validate(self.split('/')[3]).hasValue())",message="image: datasource:// and pvc:// take NAMESPACE/NAME, a namespace (a DNS-1123 label) and the DataSource's or PVC's name (a DNS-1123 subdomain), such as datasource://os-images/ubuntu-22.04"
 	Image string `json:"image,omitempty"`
 
 	// storageClassName is the StorageClass of the disk's volume; absent means the cluster default. It names a

@@ -43,6 +43,17 @@ type WukongSetSpec struct {
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 
+	// imagePolicy says how members' disks that import an image (docker://, http://, https://) get it.
+	// ImportPerMember (default) imports the image into each member's disk. ImportOnce imports each distinct
+	// rendered image (with its disk's size and storage class) once into a golden DataVolume the set owns,
+	// named <set>-golden-<hash>, and every member's disk clones it (image pvc://<namespace>/<golden>): a set
+	// of 500 pulls an image once, not 500 times. Golden volumes go with the set, and once no member refers
+	// to them. Applies to members created after it is set; existing disks keep their data. See
+	// docs/disks.md.
+	// +optional
+	// +kubebuilder:default=ImportPerMember
+	ImagePolicy ImagePolicy `json:"imagePolicy,omitempty"`
+
 	// minReadySeconds is how long a member must be Ready before it counts as available.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
@@ -205,6 +216,19 @@ type WukongSetUpdateStrategy struct {
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",message="maxSurge must be a non-negative integer or a percentage such as 25%"
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 }
+
+// ImagePolicy says how a set's members get the images their disks import.
+// +kubebuilder:validation:Enum=ImportPerMember;ImportOnce
+type ImagePolicy string
+
+// Image policies.
+const (
+	// ImagePolicyImportPerMember imports an image into every member's disk.
+	ImagePolicyImportPerMember ImagePolicy = "ImportPerMember"
+	// ImagePolicyImportOnce imports each distinct image once into a golden DataVolume the set owns, which
+	// members' disks clone.
+	ImagePolicyImportOnce ImagePolicy = "ImportOnce"
+)
 
 // DiskChangePolicy says what a rollout does with disks whose source, size or storage class changed.
 // +kubebuilder:validation:Enum=Retain;Reprovision

@@ -16,10 +16,13 @@ import (
 )
 
 // Image schemes a disk may use. CDI's registry source wants the docker:// prefix kept in the URL.
+// datasource:// and pvc:// are clones (see clone.go).
 const (
-	SchemeDocker = "docker"
-	SchemeHTTP   = "http"
-	SchemeHTTPS  = "https"
+	SchemeDocker     = "docker"
+	SchemeHTTP       = "http"
+	SchemeHTTPS      = "https"
+	SchemeDataSource = "datasource"
+	SchemePVC        = "pvc"
 )
 
 // DataVolumes returns one DataVolume per disk of w, in spec order. It fails when a disk's image has a scheme
@@ -28,7 +31,7 @@ const (
 func DataVolumes(w *v1alpha1.Wukong) ([]*cdiv1.DataVolume, error) {
 	dvs := make([]*cdiv1.DataVolume, 0, len(w.Spec.Disks))
 	for i, disk := range w.Spec.Disks {
-		source, err := Source(disk)
+		source, sourceRef, err := Sources(disk)
 		if err != nil {
 			return nil, fmt.Errorf("spec.disks[%d].image: %w", i, err)
 		}
@@ -39,7 +42,8 @@ func DataVolumes(w *v1alpha1.Wukong) ([]*cdiv1.DataVolume, error) {
 			},
 			ObjectMeta: owner.ObjectMeta(w, naming.DataVolume(w.Name, disk.Name)),
 			Spec: cdiv1.DataVolumeSpec{
-				Source: source,
+				Source:    source,
+				SourceRef: sourceRef,
 				// spec.storage rather than spec.pvc: CDI then fills access and volume modes from the
 				// StorageProfile of the class, which a Wukong does not expose.
 				Storage: &cdiv1.StorageSpec{
@@ -59,31 +63,45 @@ func DataVolumes(w *v1alpha1.Wukong) ([]*cdiv1.DataVolume, error) {
 // IsBlank reports whether d is a blank disk, one CDI creates empty instead of importing.
 func IsBlank(d v1alpha1.Disk) bool { return d.Image == "" }
 
-// Source is the CDI source a disk is imported from: a registry for docker://, HTTP for http(s)://, blank
-// for no image. Any other scheme is an error.
-func Source(d v1alpha1.Disk) (*cdiv1.DataVolumeSource, error) {
+// wantSchemes lists the schemes an image may have, for errors.
+const wantSchemes = "want docker://, http://, https://, datasource:// or pvc://"
+
+// Sources is where a disk's DataVolume gets its data: spec.source (a registry for docker://, HTTP for
+// http(s)://, a PVC clone for pvc://, blank for no image) or spec.sourceRef (a DataSource clone for
+// datasource://). Exactly one of the two is set. Any other scheme is an error.
+func Sources(d v1alpha1.Disk) (*cdiv1.DataVolumeSource, *cdiv1.DataVolumeSourceRef, error) {
 	if IsBlank(d) {
-		return &cdiv1.DataVolumeSource{Blank: &cdiv1.DataVolumeBlankImage{}}, nil
+		return &cdiv1.DataVolumeSource{Blank: &cdiv1.DataVolumeBlankImage{}}, nil, nil
 	}
 	scheme, rest, ok := strings.Cut(d.Image, "://")
 	if !ok {
-		return nil, fmt.Errorf("image has no scheme; want docker://, http:// or https://")
+		return nil, nil, fmt.Errorf("image has no scheme; %s", wantSchemes)
 	}
 	if rest == "" {
-		return nil, fmt.Errorf("image has nothing after %s://", scheme)
+		return nil, nil, fmt.Errorf("image has nothing after %s://", scheme)
 	}
 	url := d.Image
 	switch scheme {
 	case SchemeDocker:
-		return &cdiv1.DataVolumeSource{Registry: &cdiv1.DataVolumeSourceRegistry{URL: &url}}, nil
+		return &cdiv1.DataVolumeSource{Registry: &cdiv1.DataVolumeSourceRegistry{URL: &url}}, nil, nil
 	case SchemeHTTP, SchemeHTTPS:
-		return &cdiv1.DataVolumeSource{HTTP: &cdiv1.DataVolumeSourceHTTP{URL: url}}, nil
+		return &cdiv1.DataVolumeSource{HTTP: &cdiv1.DataVolumeSourceHTTP{URL: url}}, nil, nil
+	case SchemeDataSource, SchemePVC:
+		src, err := ParseClone(d.Image)
+		if err != nil {
+			return nil, nil, err
+		}
+		if src.Kind == CloneFromPVC {
+			return &cdiv1.DataVolumeSource{PVC: &cdiv1.DataVolumeSourcePVC{Namespace: src.Namespace, Name: src.Name}}, nil, nil
+		}
+		ns := src.Namespace
+		return nil, &cdiv1.DataVolumeSourceRef{Kind: cdiv1.DataVolumeDataSource, Namespace: &ns, Name: src.Name}, nil
 	default:
 		if !isSchemeName(scheme) {
 			// Not a scheme at all, perhaps "user:password@host://..."; do not echo it.
-			return nil, fmt.Errorf("image has a malformed scheme; want docker://, http:// or https://")
+			return nil, nil, fmt.Errorf("image has a malformed scheme; %s", wantSchemes)
 		}
-		return nil, fmt.Errorf("unsupported scheme %q; want docker://, http:// or https://", scheme)
+		return nil, nil, fmt.Errorf("unsupported scheme %q; %s", scheme, wantSchemes)
 	}
 }
 

@@ -61,6 +61,14 @@ var realNames = []real{
 		served: []string{"v1beta1"}, storage: "v1beta1",
 	},
 	{
+		file: "cdi.kubevirt.io_datasources.yaml",
+		source: "kubevirt/containerized-data-importer v1.63.1 pkg/operator/resources/crds_generated.go (datasource), " +
+			"generated from the markers on DataSource in staging/src/kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1/types.go",
+		group: "cdi.kubevirt.io", kind: "DataSource", plural: "datasources", singular: "datasource",
+		short: []string{"das"}, categories: []string{"all"}, scope: apiextensionsv1.NamespaceScoped,
+		served: []string{"v1beta1"}, storage: "v1beta1",
+	},
+	{
 		file: "k8s.cni.cncf.io_network-attachment-definitions.yaml",
 		source: "k8snetworkplumbingwg/multus-cni v4.3.0 deployments/multus-daemonset.yml (v4.2.x and the NAD client's " +
 			"artifacts/networks-crd.yaml list only net-attach-def; v4.3.0 added nad)",

@@ -22,12 +22,16 @@ import (
 )
 
 // dataVolumeReconciler plays CDI: it moves each DataVolume through Pending and ImportInProgress to
-// Succeeded, or to Failed while an import error is injected.
+// Succeeded, or to Failed while an import error is injected; a clone waits in CloneScheduled for its source,
+// then goes through CloneInProgress to Succeeded (clone.go).
 type dataVolumeReconciler struct {
-	c              client.Client
+	c client.Client
+	// direct reads clone sources (PVCs, DataSources) from the apiserver: the simulator does not cache them.
+	direct         client.Reader
 	faults         faultReader
 	clock          *clock
 	importDuration time.Duration
+	cloneDuration  time.Duration
 }
 
 func (r *dataVolumeReconciler) setup(mgr ctrl.Manager, opts controller.Options) error {
@@ -66,7 +70,25 @@ func (r *dataVolumeReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	inStage := r.clock.since(req.NamespacedName, dvStepKey(&dv))
-	status, wait := planDataVolume(&dv, faults[AnnotationImportError], inStage, r.importDuration, metav1.Now())
+	var (
+		status cdiv1.DataVolumeStatus
+		wait   time.Duration
+	)
+	if isClone(&dv) {
+		ready := true
+		if dv.Status.Phase != cdiv1.CloneInProgress && dv.Status.Phase != cdiv1.Succeeded {
+			var why string
+			if ready, why, err = cloneSourceReady(ctx, r.direct, &dv); err != nil {
+				return ctrl.Result{}, fmt.Errorf("read clone source of DataVolume %s: %w", dv.Name, err)
+			}
+			if !ready {
+				log.FromContext(ctx).V(2).Info("clone waits for its source", "why", why)
+			}
+		}
+		status, wait = planClone(&dv, faults[AnnotationImportError], ready, inStage, r.cloneDuration, metav1.Now())
+	} else {
+		status, wait = planDataVolume(&dv, faults[AnnotationImportError], inStage, r.importDuration, metav1.Now())
+	}
 	if !equality.Semantic.DeepEqual(status, dv.Status) {
 		before := dv.DeepCopy()
 		dv.Status = status

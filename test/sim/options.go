@@ -51,6 +51,8 @@ const (
 const (
 	// DefaultImportDuration is how long a simulated DataVolume import takes.
 	DefaultImportDuration = 2 * time.Second
+	// DefaultCloneDuration is how long a simulated DataVolume clone takes once its source is ready.
+	DefaultCloneDuration = time.Second
 	// DefaultBootDuration is how long a simulated VirtualMachineInstance takes from Pending to Running.
 	DefaultBootDuration = time.Second
 	// DefaultWorkers is the number of concurrent reconciles per simulated controller, also used when
@@ -68,6 +70,9 @@ type Options struct {
 	// ImportDuration is how long a DataVolume import takes from Pending to Succeeded; zero means straight to
 	// Succeeded.
 	ImportDuration time.Duration
+	// CloneDuration is how long a DataVolume clone takes from its source being ready (it waits in
+	// CloneScheduled until then) to Succeeded; zero means straight to Succeeded.
+	CloneDuration time.Duration
 	// BootDuration is how long a VirtualMachineInstance takes from Pending to Running; zero means straight to
 	// Running.
 	BootDuration time.Duration
@@ -86,6 +91,7 @@ const MinWorkers = 16
 func DefaultOptions() Options {
 	return Options{
 		ImportDuration: DefaultImportDuration,
+		CloneDuration:  DefaultCloneDuration,
 		BootDuration:   DefaultBootDuration,
 		Nodes:          append([]string(nil), DefaultNodes...),
 		Workers:        DefaultWorkers,
@@ -95,6 +101,7 @@ func DefaultOptions() Options {
 // withDefaults fills what has a default and clamps what would make the simulator misbehave.
 func (o Options) withDefaults() Options {
 	o.ImportDuration = max(o.ImportDuration, 0)
+	o.CloneDuration = max(o.CloneDuration, 0)
 	o.BootDuration = max(o.BootDuration, 0)
 	if len(o.Nodes) == 0 {
 		o.Nodes = DefaultNodes

@@ -51,7 +51,8 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	// unique in the process.
 	copts := controller.Options{MaxConcurrentReconciles: opts.Workers, SkipNameValidation: new(true)}
 	faults := faultReader{c: c}
-	dv := &dataVolumeReconciler{c: c, faults: faults, clock: newClock(), importDuration: opts.ImportDuration}
+	dv := &dataVolumeReconciler{c: c, direct: direct, faults: faults, clock: newClock(),
+		importDuration: opts.ImportDuration, cloneDuration: opts.CloneDuration}
 	if err := dv.setup(mgr, copts); err != nil {
 		return fmt.Errorf("set up simulated CDI controller: %w", err)
 	}

@@ -24,6 +24,8 @@ import (
 type observed struct {
 	// missingSecret names a Secret (or key) the cloud-init user refers to that does not exist.
 	missingSecret string
+	// missingCloneSource names a DataSource a disk clones that does not exist.
+	missingCloneSource string
 	// invalid is why the children could not be built from the spec.
 	invalid error
 	// conflict is a child name taken by an object this Wukong does not control.
@@ -120,8 +122,12 @@ func phaseOf(w *vmv1alpha1.Wukong, obs *observed, disksOK bool, disksReason, dis
 		return vmv1alpha1.WukongFailed, false, vmv1alpha1.ReasonNameConflict, obs.conflict.Error()
 	case obs.missingSecret != "":
 		return vmv1alpha1.WukongPending, false, vmv1alpha1.ReasonSecretNotFound, obs.missingSecret + " not found"
+	case obs.missingCloneSource != "":
+		return vmv1alpha1.WukongPending, false, vmv1alpha1.ReasonCloneSourceNotFound, disksMsg
 	case disksReason == vmv1alpha1.ReasonImportFailed:
 		return vmv1alpha1.WukongFailed, false, vmv1alpha1.ReasonImportFailed, disksMsg
+	case disksReason == vmv1alpha1.ReasonClonePending:
+		return vmv1alpha1.WukongProvisioning, false, vmv1alpha1.ReasonClonePending, disksMsg
 	case !disksOK:
 		return vmv1alpha1.WukongProvisioning, false, vmv1alpha1.ReasonProvisioning, disksMsg
 	case obs.vm == nil:
@@ -185,10 +191,14 @@ func vmCondition(vm *kubevirtv1.VirtualMachine, t kubevirtv1.VirtualMachineCondi
 
 // disksCondition summarises the DataVolumes: ready, the reason and a message with each disk's state.
 func disksCondition(obs *observed) (bool, string, string) {
+	if obs.missingCloneSource != "" {
+		return false, vmv1alpha1.ReasonCloneSourceNotFound, obs.missingCloneSource + " not found"
+	}
 	if len(obs.dataVolumes) == 0 {
 		return true, vmv1alpha1.ReasonNoDisks, ""
 	}
 	var failed, pending []string
+	cloning := false
 	for _, o := range obs.dataVolumes {
 		name := o.desired.Name
 		if o.actual == nil {
@@ -197,6 +207,11 @@ func disksCondition(obs *observed) (bool, string, string) {
 		}
 		if msg, bad := importFailure(o.actual); bad {
 			failed = append(failed, name+": "+msg)
+			continue
+		}
+		if msg := clonePending(o.actual); msg != "" {
+			pending = append(pending, name+": "+msg)
+			cloning = true
 			continue
 		}
 		if o.actual.Status.Phase != cdiv1.Succeeded {
@@ -210,6 +225,9 @@ func disksCondition(obs *observed) (bool, string, string) {
 	switch {
 	case len(failed) > 0:
 		return false, vmv1alpha1.ReasonImportFailed, strings.Join(failed, "; ")
+	case cloning:
+		// A clone waiting for its source says so: "importing" would hide that it cannot start yet.
+		return false, vmv1alpha1.ReasonClonePending, strings.Join(pending, "; ")
 	case len(pending) > 0:
 		return false, vmv1alpha1.ReasonImporting, strings.Join(pending, "; ")
 	}

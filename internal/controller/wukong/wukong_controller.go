@@ -89,6 +89,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if obs.missingSecret != "" {
 		return ctrl.Result{RequeueAfter: missingSecretRetry}, nil
 	}
+	if obs.missingCloneSource != "" {
+		return ctrl.Result{RequeueAfter: missingSourceRetry}, nil
+	}
 	return ctrl.Result{}, nil
 }
 
@@ -121,6 +124,17 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong, obs *observ
 		// Refused at this generation already: the same children would be refused again. An edit of the spec
 		// tries again.
 		obs.invalid = errors.New(msg)
+		return nil
+	}
+	missing, invalid, err := r.checkCloneSources(ctx, w)
+	switch {
+	case err != nil:
+		return err
+	case invalid != nil:
+		obs.invalid = invalid
+		return nil
+	case missing != "":
+		obs.missingCloneSource = missing
 		return nil
 	}
 	err = r.writeChildren(ctx, w, want, obs)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/cdi"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/template"
 )
@@ -28,14 +29,24 @@ type Renderer struct {
 // template with every variable expanded, plus the labels that tie it to the set (the selector's
 // matchLabels, the set, index and revision labels, and the surge label for a temporary rollout member) and a
 // controller reference.
+//
+// With imagePolicy ImportOnce, disks that import an image clone the set's golden volume of that image instead
+// (see useGoldens).
 func (r *Renderer) Member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, error) {
+	m, _, err := r.member(set, tmpl, index, revision, surge)
+	return m, err
+}
+
+// member is Member that also returns the golden volumes the member's disks clone.
+func (r *Renderer) member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, []cdi.Golden, error) {
 	name := naming.Member(set.Name, index)
 	t, err := r.Engine.Render(tmpl, template.Vars{
 		Index: int64(index), Name: name, Set: set.Name, Namespace: set.Namespace, Replicas: int64(replicas(set)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("member %s (index %d): %w", name, index, err)
+		return nil, nil, fmt.Errorf("member %s (index %d): %w", name, index, err)
 	}
+	goldens := useGoldens(set, &t.Spec)
 	lbls := vmv1alpha1.StringMap(t.Metadata.Labels)
 	if lbls == nil {
 		lbls = map[string]string{}
@@ -68,7 +79,7 @@ func (r *Renderer) Member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTempl
 			OwnerReferences: []metav1.OwnerReference{ownerReference(set)},
 		},
 		Spec: t.Spec,
-	}, nil
+	}, goldens, nil
 }
 
 // AnnotationDeleteList marks a member created while its own name was in spec.scaleStrategy.membersToDelete:

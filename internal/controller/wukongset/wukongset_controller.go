@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -121,6 +122,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		CurrentRevision: set.Status.CurrentRevision,
 		CurrentStored:   revs.has(set.Status.CurrentRevision),
 	})
+	// Golden volumes (imagePolicy ImportOnce) first: the members this pass creates clone them.
+	if err := r.syncGoldens(ctx, set, members, plan, revs); err != nil {
+		return ctrl.Result{}, err
+	}
 	out := r.executeStep(ctx, set, plan, revs, obs)
 	rplan, pending := plan.Rollout, plan.Pending
 	healed, healErr := r.heal(ctx, set, members, now)
@@ -428,6 +433,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		For(&vmv1alpha1.WukongSet{}).
 		Owns(&vmv1alpha1.Wukong{}).
 		Owns(&appsv1.ControllerRevision{}).
+		// Golden volumes: one deleted by hand is imported again; one whose import ends may be collected.
+		Owns(&cdiv1.DataVolume{}).
 		// A quota that grows (or frees up) lets waiting members be created without any edit to the set.
 		Watches(&corev1.ResourceQuota{}, handler.EnqueueRequestsFromMapFunc(r.setsInNamespace)).
 		WithOptions(controller.Options{

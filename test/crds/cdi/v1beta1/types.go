@@ -1,4 +1,4 @@
-// Package v1beta1 declares CDI's DataVolume for CRD generation (tests only).
+// Package v1beta1 declares CDI's DataVolume and DataSource for CRD generation (tests only).
 //
 // +groupName=cdi.kubevirt.io
 // +kubebuilder:object:generate=false
@@ -19,4 +19,16 @@ type DataVolume struct {
 
 	Spec   cdiv1.DataVolumeSpec   `json:"spec"`
 	Status cdiv1.DataVolumeStatus `json:"status,omitempty"`
+}
+
+// DataSource mirrors cdi.kubevirt.io/v1beta1 DataSource: a named clone source (a PVC or a snapshot), the way
+// KubeVirt publishes golden images. CDI v1.63 serves it without a status subresource.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:shortName=das,categories=all
+type DataSource struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   cdiv1.DataSourceSpec   `json:"spec"`
+	Status cdiv1.DataSourceStatus `json:"status,omitempty"`
 }

@@ -19,6 +19,7 @@ func main() {
 	def := sim.DefaultOptions()
 	var (
 		importDur = flag.Duration("import-duration", def.ImportDuration, "how long a simulated DataVolume import takes (0: instant)")
+		cloneDur  = flag.Duration("clone-duration", def.CloneDuration, "how long a simulated DataVolume clone takes once its source is ready (0: instant)")
 		bootDur   = flag.Duration("boot-duration", def.BootDuration, "how long a simulated VM takes from Pending to Running (0: instant)")
 		nodes     = flag.String("nodes", strings.Join(def.Nodes, ","), "comma-separated fake node names VMs are placed on")
 		workers   = flag.Int("workers", def.Workers, fmt.Sprintf("concurrent reconciles per simulated controller (at least %d)", sim.MinWorkers))
@@ -37,7 +38,7 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	logger := ctrl.Log.WithName("kubevirt-sim")
 
-	opts := sim.Options{ImportDuration: *importDur, BootDuration: *bootDur, Workers: *workers}
+	opts := sim.Options{ImportDuration: *importDur, CloneDuration: *cloneDur, BootDuration: *bootDur, Workers: *workers}
 	for _, n := range strings.Split(*nodes, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			opts.Nodes = append(opts.Nodes, n)
@@ -53,7 +54,7 @@ func main() {
 	}
 	logger.Info("this is a SIMULATOR of KubeVirt, CDI and Multus for tests and demos: no VM really runs, "+
 		"and it must never run next to the real KubeVirt or CDI",
-		"host", cfg.Host, "importDuration", opts.ImportDuration, "bootDuration", opts.BootDuration,
+		"host", cfg.Host, "importDuration", opts.ImportDuration, "cloneDuration", opts.CloneDuration, "bootDuration", opts.BootDuration,
 		"nodes", opts.Nodes, "workers", opts.Workers)
 	if err := sim.Run(ctrl.SetupSignalHandler(), cfg, opts); err != nil {
 		logger.Error(err, "simulator stopped")
