@@ -105,7 +105,10 @@ func StartWith(o Options) (*Env, error) {
 			filepath.Join(root, "test", "crds", "bases"),
 		},
 		ErrorIfCRDPathMissing: true,
-		Scheme:                sch,
+		// envtest's 20s default is too short when `go test ./...` starts several control planes at once on
+		// a loaded 2-core machine: kube-apiserver then fails to start in time. A slow start is not a failure.
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		Scheme:                   sch,
 	}
 	args := env.ControlPlane.GetAPIServer().Configure()
 	// The apiserver's own priority and fairness protects it; tests and benchmarks must not be throttled by
