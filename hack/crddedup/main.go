@@ -53,6 +53,11 @@ func dedup(path string) error {
 		if kept[i].Subresources == nil {
 			kept[i].Subresources = v.Subresources
 		}
+		// The project's own declaration carries its printer columns; ours has none. Taking them whichever
+		// comes first keeps the output the same for either order.
+		if len(kept[i].AdditionalPrinterColumns) == 0 {
+			kept[i].AdditionalPrinterColumns = v.AdditionalPrinterColumns
+		}
 	}
 	if len(kept) == len(crd.Spec.Versions) {
 		return nil
