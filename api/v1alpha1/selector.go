@@ -4,18 +4,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// AsMetav1 returns the selector as a metav1.LabelSelector, for labels.Selector conversion.
+// AsMetav1 returns the selector as a metav1.LabelSelector, for labels.Selector conversion and for the VM's
+// pod anti-affinity term; nothing is shared with s.
 func (s *LabelSelector) AsMetav1() *metav1.LabelSelector {
 	if s == nil {
 		return nil
 	}
-	out := &metav1.LabelSelector{}
-	if len(s.MatchLabels) > 0 {
-		out.MatchLabels = make(map[string]string, len(s.MatchLabels))
-		for k, v := range s.MatchLabels {
-			out.MatchLabels[k] = string(v)
-		}
-	}
+	out := &metav1.LabelSelector{MatchLabels: StringMap(s.MatchLabels)}
 	for _, e := range s.MatchExpressions {
 		r := metav1.LabelSelectorRequirement{Key: e.Key, Operator: e.Operator}
 		for _, v := range e.Values {
@@ -26,8 +21,8 @@ func (s *LabelSelector) AsMetav1() *metav1.LabelSelector {
 	return out
 }
 
-// StringMap returns template labels or annotations as a plain map.
-func StringMap(m map[string]TemplateString) map[string]string {
+// StringMap returns template labels or annotations, or label values such as a node selector, as a plain map.
+func StringMap[V ~string](m map[string]V) map[string]string {
 	if len(m) == 0 {
 		return nil
 	}

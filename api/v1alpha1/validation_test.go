@@ -92,6 +92,10 @@ func indent(body string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
+// longKey is the longest valid label key: a 253-character DNS subdomain prefix and a 63-character name.
+var longKey = strings.Repeat("p", 63) + "." + strings.Repeat("q", 63) + "." + strings.Repeat("r", 63) + "." +
+	strings.Repeat("s", 61) + "/" + strings.Repeat("n", 63)
+
 const minimalSpec = `cpu: 2
 memory: 4Gi
 `
@@ -518,25 +522,129 @@ placement:
     selector:
       matchExpressions:
       - {key: tier, operator: In}
-`), []string{"spec.placement.antiAffinity.selector.matchExpressions", "In or NotIn with values"}},
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].values", "must be given when operator is In or NotIn"}},
 		{"anti-affinity Exists with values", wukongHead + indent(minimalSpec+`
 placement:
   antiAffinity:
     selector:
       matchExpressions:
       - {key: tier, operator: Exists, values: [db]}
-`), []string{"spec.placement.antiAffinity.selector.matchExpressions", "Exists or DoesNotExist without values"}},
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].values", "must be empty when operator is Exists or DoesNotExist"}},
 		{"anti-affinity unknown operator", wukongHead + indent(minimalSpec+`
 placement:
   antiAffinity:
     selector:
       matchExpressions:
       - {key: tier, operator: Matches, values: [db]}
-`), []string{"spec.placement.antiAffinity.selector.matchExpressions"}},
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].operator", "Unsupported value"}},
 		{"variable in plain wukong topology key", wukongHead + indent(minimalSpec+`
 placement:
   antiAffinity: {topologyKey: "topology.kubernetes.io/${SET}"}
-`), []string{"spec.placement", "only allowed in a WukongSet template"}},
+`), []string{"spec.placement.antiAffinity", "only allowed in a WukongSet template"}},
+
+		// Node selector values, toleration keys and values, and the anti-affinity selector's expression keys
+		// and values: the Pod's ValidateLabels and ValidateTolerations, and ValidateLabelSelector, which
+		// KubeVirt's validatePodAffinityTerm applies to the anti-affinity term.
+		{"placement strings at their limits", wukongHead + indent(minimalSpec+`
+placement:
+  nodeSelector: {node-role.kubernetes.io/worker: "", `+longKey+`: `+strings.Repeat("v", 63)+`}
+  tolerations:
+  - {key: `+longKey+`, operator: Equal, value: `+strings.Repeat("v", 63)+`, effect: NoSchedule}
+  - {key: dedicated, operator: Equal, value: ""}
+  antiAffinity:
+    topologyKey: `+longKey+`
+    selector:
+      matchLabels: {app: web-1.2_3, kubevirt.io/domain: vm}
+      matchExpressions:
+      - {key: `+longKey+`, operator: In, values: [`+strings.Repeat("v", 63)+`, a]}
+`), nil},
+		{"node selector value invalid", wukongHead + indent(minimalSpec+`
+placement:
+  nodeSelector: {disktype: "ssd fast"}
+`), []string{"spec.placement.nodeSelector[disktype]", "valid label value"}},
+		{"node selector value too long", wukongHead + indent(minimalSpec+`
+placement:
+  nodeSelector: {disktype: `+strings.Repeat("s", 64)+`}
+`), []string{"spec.placement.nodeSelector.disktype", "Too long"}},
+		{"toleration key invalid", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: "dedicated node", operator: Exists}
+`), []string{"spec.placement.tolerations[0].key", "valid label key"}},
+		{"toleration key prefix invalid", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: "Example.com/dedicated", operator: Exists}
+`), []string{"spec.placement.tolerations[0].key", "valid label key"}},
+		{"toleration key too long", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: x`+longKey+`, operator: Exists}
+`), []string{"spec.placement.tolerations[0].key", "Too long"}},
+		{"toleration value invalid", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, operator: Equal, value: "vms!"}
+`), []string{"spec.placement.tolerations[0].value", "valid label value"}},
+		{"toleration value too long", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, value: `+strings.Repeat("v", 64)+`}
+`), []string{"spec.placement.tolerations[0].value", "Too long"}},
+		{"anti-affinity selector value invalid", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchLabels: {app: "-web"}
+`), []string{"spec.placement.antiAffinity.selector.matchLabels[app]", "valid label value"}},
+		{"anti-affinity expression key invalid", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: "tier/a/b", operator: Exists}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].key", "valid label key"}},
+		{"anti-affinity expression value invalid", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: In, values: [db, "front end"]}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].values[1]", "valid label value"}},
+		{"anti-affinity expression value too long", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: NotIn, values: [`+strings.Repeat("d", 64)+`]}
+`), []string{"spec.placement.antiAffinity.selector.matchExpressions[0].values[0]", "Too long"}},
+		{"variable in plain wukong node selector", wukongHead + indent(minimalSpec+`
+placement:
+  nodeSelector: {rack: "r${INDEX}"}
+`), []string{"spec.placement.nodeSelector", "only allowed in a WukongSet template"}},
+		{"variable in plain wukong toleration key", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: "dedicated-${SET}", operator: Exists}
+`), []string{"spec.placement.tolerations", "only allowed in a WukongSet template"}},
+		{"variable in plain wukong toleration value", wukongHead + indent(minimalSpec+`
+placement:
+  tolerations:
+  - {key: dedicated, value: "${SET}"}
+`), []string{"spec.placement.tolerations", "only allowed in a WukongSet template"}},
+		{"variable in plain wukong anti-affinity selector value", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchLabels: {app: "${SET}"}
+`), []string{"spec.placement.antiAffinity", "only allowed in a WukongSet template"}},
+		{"variable in plain wukong anti-affinity expression", wukongHead + indent(minimalSpec+`
+placement:
+  antiAffinity:
+    selector:
+      matchExpressions:
+      - {key: tier, operator: In, values: [db, "${NAME}"]}
+`), []string{"spec.placement.antiAffinity", "only allowed in a WukongSet template"}},
 
 		// A set template: every string may hold variables (docs/templates.md), so format checks let "${"
 		// through and the rendered members are checked against the Wukong kind. Keys are not templated.
@@ -596,6 +704,47 @@ template:
       tolerations:
       - {key: dedicated, operator: Exists, value: "${SET}"}
 `), []string{"spec.template.spec.placement.tolerations[0].value", "must be empty when operator is Exists"}},
+		{"set template variables in every placement string", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    placement:
+      nodeSelector: {rack: "r${INDEX / 2}", zone: "${['a', 'b', 'c'][INDEX % 3]}"}
+      tolerations:
+      - {key: "dedicated.example.com/${SET}", operator: Exists, effect: NoSchedule}
+      - {key: "tenant", value: "${NAMESPACE}-${SET}"}
+      antiAffinity:
+        selector:
+          matchLabels: {app: "${SET}"}
+          matchExpressions:
+          - {key: "${INDEX % 2 == 0 ? 'even' : 'odd'}", operator: Exists}
+          - {key: tier, operator: NotIn, values: [db, "${NAME}"]}
+`), nil},
+		{"set template node selector value invalid", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    placement:
+      nodeSelector: {rack: "rack 1"}
+`), []string{"spec.template.spec.placement.nodeSelector[rack]", "valid label value"}},
+		{"set template toleration key invalid", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    placement:
+      tolerations:
+      - {key: "_dedicated", operator: Exists}
+`), []string{"spec.template.spec.placement.tolerations[0].key", "valid label key"}},
+		{"set template anti-affinity expression value invalid", setHead + indent(`template:
+  spec:
+    cpu: 1
+    memory: 1Gi
+    placement:
+      antiAffinity:
+        selector:
+          matchExpressions:
+          - {key: tier, operator: In, values: ["db:1"]}
+`), []string{"spec.template.spec.placement.antiAffinity.selector.matchExpressions[0].values[0]", "valid label value"}},
 		{"set template reserved kubevirt label", setHead + indent(`template:
   metadata:
     labels: {kubevirt.io/nodeName: node-1}
@@ -655,6 +804,15 @@ selector:
   matchExpressions:
   - {key: tier, operator: NotIn, values: ["front end"]}
 `), []string{"spec.selector.matchExpressions[0].values[0]", "valid label value"}},
+		{"set selector value with variable", setHead + indent(minimalTemplate+`
+selector:
+  matchLabels: {app: "${SET}"}
+`), []string{"spec.selector.matchLabels", "not a template"}},
+		{"set selector expression with variable", setHead + indent(minimalTemplate+`
+selector:
+  matchExpressions:
+  - {key: tier, operator: NotIn, values: ["${INDEX}"]}
+`), []string{"spec.selector.matchExpressions", "not a template"}},
 		{"set selector NotIn with values", setHead + indent(minimalTemplate+`
 selector:
   matchExpressions:

@@ -315,70 +315,6 @@ type SecretKeyRef struct {
 	Key string `json:"key,omitempty"`
 }
 
-// Placement constrains where the VM runs. Its fields reach the VM's pod, so they follow the Pod's rules
-// (k8s.io/kubernetes pkg/apis/core/validation: ValidatePodSpec's node selector check and ValidateTolerations).
-// Node selector values, toleration keys and values, and the anti-affinity selector's expression keys and
-// values are strings of core types without a length bound, which CEL rules cannot afford to inspect (the
-// apiserver's cost estimate assumes each is megabytes long); they must be checked outside the schema.
-type Placement struct {
-	// nodeSelector must match a node's labels for the VM to run there. Keys are label keys.
-	// +optional
-	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="nodeSelector keys must be valid label keys ([prefix/]name)"
-	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
-
-	// tolerations let the VM run on tainted nodes. As for a Pod: operator Exists or Equal (empty means Equal),
-	// an empty key only with Exists, no value with Exists, effect NoSchedule, PreferNoSchedule, NoExecute or
-	// empty (every effect), and tolerationSeconds only with NoExecute.
-	// +optional
-	// +kubebuilder:validation:MaxItems=32
-	// +listType=atomic
-	// +kubebuilder:validation:items:XValidation:rule="!has(self.operator) || self.operator in ['', 'Exists', 'Equal']",message="operator must be Exists or Equal (empty means Equal)",fieldPath=".operator"
-	// +kubebuilder:validation:items:XValidation:rule="(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",message="operator must be Exists when key is empty (which matches every taint)",fieldPath=".operator"
-	// +kubebuilder:validation:items:XValidation:rule="!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",message="value must be empty when operator is Exists",fieldPath=".value"
-	// +kubebuilder:validation:items:XValidation:rule="!has(self.effect) || self.effect in ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute']",message="effect must be NoSchedule, PreferNoSchedule or NoExecute (empty means every effect)",fieldPath=".effect"
-	// +kubebuilder:validation:items:XValidation:rule="!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",message="tolerationSeconds requires effect NoExecute",fieldPath=".tolerationSeconds"
-	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
-
-	// antiAffinity spreads VMs that share labels across topology domains.
-	// +optional
-	AntiAffinity *AntiAffinity `json:"antiAffinity,omitempty"`
-}
-
-// AntiAffinityMode says whether spreading is a hard rule or a preference.
-// +kubebuilder:validation:Enum=Preferred;Required
-type AntiAffinityMode string
-
-// Anti-affinity modes.
-const (
-	AntiAffinityPreferred AntiAffinityMode = "Preferred"
-	AntiAffinityRequired  AntiAffinityMode = "Required"
-)
-
-// AntiAffinity keeps VMs selected by a label selector apart.
-type AntiAffinity struct {
-	// mode is Preferred (default) or Required.
-	// +optional
-	// +kubebuilder:default=Preferred
-	Mode AntiAffinityMode `json:"mode,omitempty"`
-
-	// topologyKey is the node label that defines a domain (default kubernetes.io/hostname); a label key.
-	// +optional
-	// +kubebuilder:default="kubernetes.io/hostname"
-	// +kubebuilder:validation:MaxLength=316
-	// +kubebuilder:validation:XValidation:rule="self == '' || self.contains('${') || !format.qualifiedName().validate(self).hasValue()",message="topologyKey must be a valid label key ([prefix/]name)"
-	TopologyKey string `json:"topologyKey,omitempty"`
-
-	// selector picks the VMs to keep apart from. Absent means the members of the same WukongSet (label
-	// vm.novasphere.dev/set), or for a Wukong outside a set, VMs with its own labels. As for any label
-	// selector: matchLabels keys are label keys; a matchExpressions operator is In, NotIn, Exists or
-	// DoesNotExist, with values for In and NotIn and none for the other two.
-	// +optional
-	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.all(k, !format.qualifiedName().validate(k).hasValue())",message="selector.matchLabels keys must be valid label keys ([prefix/]name)",fieldPath=".matchLabels"
-	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn'] ? has(e.values) && e.values.size() > 0 : e.operator in ['Exists', 'DoesNotExist'] && (!has(e.values) || e.values.size() == 0))",message="selector.matchExpressions: operator must be In or NotIn with values, or Exists or DoesNotExist without values",fieldPath=".matchExpressions"
-	Selector *metav1.LabelSelector `json:"selector,omitempty"`
-}
-
 // WukongPhase summarises where a Wukong is in its life.
 // +kubebuilder:validation:Enum=Pending;Provisioning;Starting;Running;Stopped;Failed
 type WukongPhase string
@@ -496,7 +432,9 @@ type Wukong struct {
 	// +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.all(d, (!has(d.image) || !d.image.contains('${')) && (!has(d.storageClassName) || !d.storageClassName.contains('${')))",message="disks: template variables (${...}) in image or storageClassName are only allowed in a WukongSet template",fieldPath=".disks"
 	// +kubebuilder:validation:XValidation:rule="!has(self.networks) || self.networks.all(n, !(has(n.nadName) && n.nadName.contains('${')) && !(has(n.bridgeName) && n.bridgeName.contains('${')) && !(has(n.resourceName) && n.resourceName.contains('${')) && !(has(n.ipConfig) && ((has(n.ipConfig.address) && n.ipConfig.address.contains('${')) || (has(n.ipConfig.gateway) && n.ipConfig.gateway.contains('${')) || (has(n.ipConfig.dnsServers) && n.ipConfig.dnsServers.exists(s, s.contains('${'))))))",message="networks: template variables (${...}) in nadName, bridgeName, resourceName or ipConfig are only allowed in a WukongSet template",fieldPath=".networks"
 	// +kubebuilder:validation:XValidation:rule="!has(self.user) || (!self.user.name.contains('${') && (!has(self.user.sshAuthorizedKeys) || !self.user.sshAuthorizedKeys.exists(k, k.contains('${'))) && (!has(self.user.sudo) || !self.user.sudo.contains('${')) && (!has(self.user.shell) || !self.user.shell.contains('${')) && (!has(self.user.groups) || !self.user.groups.exists(g, g.contains('${'))))",message="user: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".user"
-	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.antiAffinity) || !has(self.placement.antiAffinity.topologyKey) || !self.placement.antiAffinity.topologyKey.contains('${')",message="placement: template variables (${...}) in antiAffinity.topologyKey are only allowed in a WukongSet template",fieldPath=".placement"
+	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.nodeSelector) || self.placement.nodeSelector.all(k, !self.placement.nodeSelector[k].contains('${'))",message="placement.nodeSelector: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".placement.nodeSelector"
+	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.tolerations) || self.placement.tolerations.all(t, !(has(t.key) && t.key.contains('${')) && !(has(t.value) && t.value.contains('${')))",message="placement.tolerations: template variables (${...}) in key or value are only allowed in a WukongSet template",fieldPath=".placement.tolerations"
+	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.antiAffinity) || ((!has(self.placement.antiAffinity.topologyKey) || !self.placement.antiAffinity.topologyKey.contains('${')) && (!has(self.placement.antiAffinity.selector) || ((!has(self.placement.antiAffinity.selector.matchLabels) || self.placement.antiAffinity.selector.matchLabels.all(k, !self.placement.antiAffinity.selector.matchLabels[k].contains('${'))) && (!has(self.placement.antiAffinity.selector.matchExpressions) || self.placement.antiAffinity.selector.matchExpressions.all(e, !e.key.contains('${') && (!has(e.values) || e.values.all(v, !v.contains('${'))))))))",message="placement.antiAffinity: template variables (${...}) in topologyKey or selector are only allowed in a WukongSet template",fieldPath=".placement.antiAffinity"
 	Spec WukongSpec `json:"spec"`
 
 	// status is the observed state, written by the controller.

@@ -27,8 +27,13 @@ type WukongSetSpec struct {
 	Template WukongTemplateSpec `json:"template"`
 
 	// selector selects the members. Members always carry its matchLabels, plus the labels
-	// vm.novasphere.dev/set and vm.novasphere.dev/index. Absent means the set label alone. Immutable.
+	// vm.novasphere.dev/set and vm.novasphere.dev/index. Absent means the set label alone. Immutable. It is
+	// not part of the template, so it holds no template variables; and since its matchLabels land on every
+	// member's VM, KubeVirt's reserved instance labels are refused, as for template.metadata.labels.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.all(k, !(k in ['kubevirt.io/created-by', 'kubevirt.io/migrationJobUID', 'kubevirt.io/nodeName', 'kubevirt.io/migrationTargetNodeName', 'kubevirt.io/schedulable', 'kubevirt.io/install-strategy']))",message="matchLabels: KubeVirt reserves kubevirt.io/created-by, migrationJobUID, nodeName, migrationTargetNodeName, schedulable and install-strategy for itself and refuses a VM that sets them",fieldPath=".matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchLabels) || self.matchLabels.all(k, !self.matchLabels[k].contains('${'))",message="matchLabels: the selector is not a template; its values cannot hold template variables (${...})",fieldPath=".matchLabels"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, !e.key.contains('${') && (!has(e.values) || e.values.all(v, !v.contains('${'))))",message="matchExpressions: the selector is not a template; its keys and values cannot hold template variables (${...})",fieldPath=".matchExpressions"
 	Selector *LabelSelector `json:"selector,omitempty"`
 
 	// updateStrategy says how members move to a new template.
@@ -120,28 +125,31 @@ type WukongTemplateMetadata struct {
 // +kubebuilder:validation:MaxLength=1024
 type TemplateString string
 
-// LabelSelector selects a set's members. It has the shape of metav1.LabelSelector, with bounds on every
-// field so the apiserver can check at admission that the members' labels can match it, and that it is a
-// valid selector (ValidateLabelSelector in k8s.io/apimachinery/pkg/apis/meta/v1/validation).
+// LabelSelector is a label selector: a set's selector and a Wukong's anti-affinity selector. It has the shape
+// of metav1.LabelSelector, with bounds on every field so the apiserver can afford to check at admission that
+// it is a valid selector (ValidateLabelSelector in k8s.io/apimachinery/pkg/apis/meta/v1/validation) and, for
+// a set, that the members' labels can match it. In a WukongSet template (anti-affinity) its values and
+// expression keys may hold template variables; the set's own selector refuses them.
 type LabelSelector struct {
-	// matchLabels are labels every member must carry; members always get them, and so do their VMs (KubeVirt's
-	// reserved instance labels are refused, as for template.metadata.labels).
+	// matchLabels are labels a selected object carries. Keys are label keys; values are label values.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="matchLabels keys must be valid label keys ([prefix/]name)"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['kubevirt.io/created-by', 'kubevirt.io/migrationJobUID', 'kubevirt.io/nodeName', 'kubevirt.io/migrationTargetNodeName', 'kubevirt.io/schedulable', 'kubevirt.io/install-strategy']))",message="matchLabels: KubeVirt reserves kubevirt.io/created-by, migrationJobUID, nodeName, migrationTargetNodeName, schedulable and install-strategy for itself and refuses a VM that sets them"
 	MatchLabels map[string]LabelValue `json:"matchLabels,omitempty"`
 
-	// matchExpressions are further requirements on the members' labels.
+	// matchExpressions are further requirements on the labels.
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
 	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
 }
 
-// LabelValue is a Kubernetes label value.
+// LabelValue is a Kubernetes label value (IsValidLabelValue in k8s.io/apimachinery/pkg/util/validation). In
+// a WukongSet template it may instead hold template variables (${...}), within the same 63 characters; the
+// rendered member is checked. The kinds refuse variables where nothing renders them (see Wukong.Spec and
+// WukongSetSpec.Selector).
 // +kubebuilder:validation:MaxLength=63
-// +kubebuilder:validation:XValidation:rule="!format.labelValue().validate(self).hasValue()",message="must be a valid label value (alphanumerics, '-', '_' or '.', starting and ending alphanumeric)"
+// +kubebuilder:validation:XValidation:rule="self.contains('${') || !format.labelValue().validate(self).hasValue()",message="must be a valid label value (alphanumerics, '-', '_' or '.', starting and ending alphanumeric), or in a WukongSet template hold a template variable"
 type LabelValue string
 
 // LabelSelectorRequirement is one requirement of a LabelSelector.
@@ -152,7 +160,7 @@ type LabelSelectorRequirement struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=317
-	// +kubebuilder:validation:XValidation:rule="!format.qualifiedName().validate(self).hasValue()",message="key must be a valid label key ([prefix/]name)"
+	// +kubebuilder:validation:XValidation:rule="self.contains('${') || !format.qualifiedName().validate(self).hasValue()",message="key must be a valid label key ([prefix/]name)"
 	Key string `json:"key"`
 
 	// operator is In, NotIn, Exists or DoesNotExist.

@@ -28,9 +28,7 @@ var kinds = []string{"Wukong", "WukongSet"}
 // foreign are fields whose type belongs to Kubernetes itself: their own reference documents them, so they
 // are named and not expanded. Keys are path suffixes, so they match inside a WukongSet template too.
 var foreign = map[string]string{
-	".placement.tolerations":           "[]Toleration (core/v1)",
-	".placement.antiAffinity.selector": "LabelSelector (meta/v1)",
-	"status.conditions":                "[]Condition (meta/v1)",
+	"status.conditions": "[]Condition (meta/v1)",
 }
 
 // templateSpec is the WukongSet field that holds a Wukong spec; it is documented once, under Wukong.

@@ -37,8 +37,8 @@ func wukong() *v1alpha1.Wukong {
 			},
 			User: &v1alpha1.CloudInitUser{Name: "alice", PasswordHash: "$6$salt$hash"},
 			Placement: &v1alpha1.Placement{
-				NodeSelector: map[string]string{"node-role.kubernetes.io/worker": ""},
-				Tolerations: []corev1.Toleration{{
+				NodeSelector: map[string]v1alpha1.LabelValue{"node-role.kubernetes.io/worker": ""},
+				Tolerations: []v1alpha1.Toleration{{
 					Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "vms", Effect: corev1.TaintEffectNoSchedule,
 				}},
 				AntiAffinity: &v1alpha1.AntiAffinity{Mode: v1alpha1.AntiAffinityRequired, TopologyKey: "topology.kubernetes.io/zone"},

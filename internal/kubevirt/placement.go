@@ -18,18 +18,18 @@ const DefaultTopologyKey = corev1.LabelHostname
 // is the only preference the operator expresses.
 const antiAffinityWeight = 100
 
-// placement copies w's node selector and tolerations into spec and turns its antiAffinity into a pod
-// anti-affinity term. Everything is copied, so the VM never shares memory with the Wukong.
+// placement converts w's node selector and tolerations into spec's core/v1 ones and turns its antiAffinity
+// into a pod anti-affinity term. Everything is copied, so the VM never shares memory with the Wukong.
 func placement(w *v1alpha1.Wukong, spec *kubevirtv1.VirtualMachineInstanceSpec) {
 	p := w.Spec.Placement
 	if p == nil {
 		return
 	}
-	spec.NodeSelector = maps.Clone(p.NodeSelector)
+	spec.NodeSelector = v1alpha1.StringMap(p.NodeSelector)
 	if len(p.Tolerations) > 0 {
 		spec.Tolerations = make([]corev1.Toleration, len(p.Tolerations))
 		for i := range p.Tolerations {
-			p.Tolerations[i].DeepCopyInto(&spec.Tolerations[i])
+			spec.Tolerations[i] = p.Tolerations[i].AsCore()
 		}
 	}
 
@@ -64,7 +64,7 @@ func placement(w *v1alpha1.Wukong, spec *kubevirtv1.VirtualMachineInstanceSpec) 
 func antiAffinitySelector(w *v1alpha1.Wukong, a *v1alpha1.AntiAffinity) *metav1.LabelSelector {
 	switch {
 	case a.Selector != nil:
-		return a.Selector.DeepCopy()
+		return a.Selector.AsMetav1()
 	case w.Labels[v1alpha1.LabelSet] != "":
 		return &metav1.LabelSelector{MatchLabels: map[string]string{v1alpha1.LabelSet: w.Labels[v1alpha1.LabelSet]}}
 	case len(w.Labels) > 0:

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -23,10 +24,44 @@ func TestPlacementSelectorAndTolerations(t *testing.T) {
 	}
 }
 
+// TestPlacementTolerationsAsCore checks every field of the API's Toleration reaches the pod's core/v1 one,
+// tolerationSeconds by value.
+func TestPlacementTolerationsAsCore(t *testing.T) {
+	w := wukong()
+	w.Spec.Placement.Tolerations = []v1alpha1.Toleration{
+		{Operator: corev1.TolerationOpExists},
+		{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute,
+			TolerationSeconds: ptr.To[int64](30)},
+		{Key: "gpu", Value: "true", Effect: corev1.TaintEffectPreferNoSchedule},
+	}
+	spec := build(t, w).Spec.Template.Spec
+	deepEqual(t, "tolerations", spec.Tolerations, []corev1.Toleration{
+		{Operator: corev1.TolerationOpExists},
+		{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute,
+			TolerationSeconds: ptr.To[int64](30)},
+		{Key: "gpu", Value: "true", Effect: corev1.TaintEffectPreferNoSchedule},
+	})
+	*spec.Tolerations[1].TolerationSeconds = 60
+	if *w.Spec.Placement.Tolerations[1].TolerationSeconds != 30 {
+		t.Error("tolerationSeconds aliases the Wukong's spec")
+	}
+}
+
 func TestPlacementAntiAffinity(t *testing.T) {
-	explicit := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"db"}},
-	}}
+	explicit := &v1alpha1.LabelSelector{
+		MatchLabels: map[string]v1alpha1.LabelValue{"app": "web"},
+		MatchExpressions: []v1alpha1.LabelSelectorRequirement{
+			{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []v1alpha1.LabelValue{"db", "cache"}},
+			{Key: "canary", Operator: metav1.LabelSelectorOpDoesNotExist},
+		},
+	}
+	explicitMeta := &metav1.LabelSelector{
+		MatchLabels: map[string]string{"app": "web"},
+		MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"db", "cache"}},
+			{Key: "canary", Operator: metav1.LabelSelectorOpDoesNotExist},
+		},
+	}
 	tests := []struct {
 		name   string
 		labels map[string]string
@@ -65,7 +100,7 @@ func TestPlacementAntiAffinity(t *testing.T) {
 			want: &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 				PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
 					Weight:          100,
-					PodAffinityTerm: corev1.PodAffinityTerm{LabelSelector: explicit, TopologyKey: "rack"},
+					PodAffinityTerm: corev1.PodAffinityTerm{LabelSelector: explicitMeta, TopologyKey: "rack"},
 				}},
 			}},
 		},

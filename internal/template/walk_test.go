@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
@@ -83,11 +82,11 @@ func fullTemplate() v1alpha1.WukongTemplateSpec {
 				Groups:            []string{"wheel", "${SET}-admins"},
 			},
 			Placement: &v1alpha1.Placement{
-				NodeSelector: map[string]string{"rack": "r${INDEX / 2}"},
-				Tolerations:  []corev1.Toleration{{Key: "dedicated", Value: "${SET}", Effect: corev1.TaintEffectNoSchedule}},
-				AntiAffinity: &v1alpha1.AntiAffinity{Selector: &metav1.LabelSelector{
-					MatchLabels:      map[string]string{"app": "${SET}"},
-					MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "k", Operator: "In", Values: []string{"${NAME}"}}},
+				NodeSelector: map[string]v1alpha1.LabelValue{"rack": "r${INDEX / 2}"},
+				Tolerations:  []v1alpha1.Toleration{{Key: "dedicated", Value: "${SET}", Effect: corev1.TaintEffectNoSchedule}},
+				AntiAffinity: &v1alpha1.AntiAffinity{Selector: &v1alpha1.LabelSelector{
+					MatchLabels:      map[string]v1alpha1.LabelValue{"app": "${SET}"},
+					MatchExpressions: []v1alpha1.LabelSelectorRequirement{{Key: "k", Operator: "In", Values: []v1alpha1.LabelValue{"${NAME}"}}},
 				}},
 			},
 		},
@@ -107,10 +106,10 @@ func TestRenderEveryPlace(t *testing.T) {
 	want.Spec.User.Name = "web"
 	want.Spec.User.SSHAuthorizedKeys = []string{"ssh-ed25519 AAAA web-3"}
 	want.Spec.User.Groups = []string{"wheel", "web-admins"}
-	want.Spec.Placement.NodeSelector = map[string]string{"rack": "r1"}
+	want.Spec.Placement.NodeSelector = map[string]v1alpha1.LabelValue{"rack": "r1"}
 	want.Spec.Placement.Tolerations[0].Value = "web"
-	want.Spec.Placement.AntiAffinity.Selector.MatchLabels = map[string]string{"app": "web"}
-	want.Spec.Placement.AntiAffinity.Selector.MatchExpressions[0].Values = []string{"web-3"}
+	want.Spec.Placement.AntiAffinity.Selector.MatchLabels = map[string]v1alpha1.LabelValue{"app": "web"}
+	want.Spec.Placement.AntiAffinity.Selector.MatchExpressions[0].Values = []v1alpha1.LabelValue{"web-3"}
 
 	got, err := newEngine(t).Render(fullTemplate(), web3)
 	if err != nil {
@@ -161,7 +160,7 @@ func TestRenderErrorsNameThePath(t *testing.T) {
 		{
 			name: "toleration",
 			modify: func(t *v1alpha1.WukongTemplateSpec) {
-				t.Spec.Placement = &v1alpha1.Placement{Tolerations: []corev1.Toleration{{Key: "k", Value: "${}"}}}
+				t.Spec.Placement = &v1alpha1.Placement{Tolerations: []v1alpha1.Toleration{{Key: "k", Value: "${}"}}}
 			},
 			want: `spec.placement.tolerations[0].value: empty expression`,
 		},

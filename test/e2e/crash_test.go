@@ -138,7 +138,7 @@ func TestCrashDuringInPlaceUpdate(t *testing.T) {
 	tr.newChange(false)
 	mgrs.arm(liveMemberWritten)
 	updateCrashSet(ctx, t, c, func(s *vmv1alpha1.WukongSet) {
-		s.Spec.Template.Spec.Placement = &vmv1alpha1.Placement{Tolerations: []corev1.Toleration{{
+		s.Spec.Template.Spec.Placement = &vmv1alpha1.Placement{Tolerations: []vmv1alpha1.Toleration{{
 			Key: crashToleration, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
 		}}}
 	})
