@@ -28,6 +28,9 @@ import (
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,verbs=create
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update
 
+// A scale request carries only the replica count: the validator reads the set itself, live (get).
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets,verbs=get
+
 // setupTimeout bounds the first certificate and configuration sync in Setup.
 const setupTimeout = 30 * time.Second
 

@@ -71,10 +71,12 @@ func cluster(t *testing.T, env *testenv.Env) *testenv.ManagerIdentity {
 }
 
 // managerArgs are the flags that make a manager process run as id, not as an administrator, with leader
-// election in its own namespace as deployed: `wukong manager` followed by extra.
+// election in its own namespace as deployed and the admission webhook: `wukong manager` followed by extra.
 func managerArgs(id *testenv.ManagerIdentity, extra ...string) []string {
 	return append([]string{"manager", "--kubeconfig", id.Kubeconfig,
-		"--leader-elect", "--leader-election-namespace", id.Namespace}, extra...)
+		"--leader-elect", "--leader-election-namespace", id.Namespace,
+		// The admission webhook on a free loopback port, registered by the manager with a URL.
+		"--webhook-host=127.0.0.1", "--webhook-port=0", "--webhook-self-register", "--webhook-namespace=" + id.Namespace}, extra...)
 }
 
 // eventually is testenv.Eventually.

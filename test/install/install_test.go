@@ -128,6 +128,9 @@ func TestInstall(t *testing.T) {
 			{NS: "team-a", Verb: "create", Resource: "secrets"},
 			{Verb: "watch", Resource: "secrets"},
 			{NS: "team-a", Verb: "create", Group: "events.k8s.io", Resource: "events"},
+			// Owner references with blockOwnerDeletion, under OwnerReferencesPermissionEnforcement.
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongs", Sub: "finalizers"},
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongsets", Sub: "finalizers"},
 			// Leader election, in its own namespace.
 			{NS: ns, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"},
 			{NS: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"},
@@ -146,6 +149,17 @@ func TestInstall(t *testing.T) {
 			{NS: "team-a", Verb: "create", Resource: "events"},
 			{NS: "team-a", Verb: "create", Group: "vm.novasphere.dev", Resource: "wukongsets"},
 			{NS: "team-a", Verb: "update", Group: "kubevirt.io", Resource: "virtualmachineinstances"},
+			// Least privilege (test/e2e's TestLeastPrivilege): verbs the code never calls. Children are deleted
+			// by the garbage collector, VMs are server-side applied, Secrets and attachments are created and
+			// updated only, revisions are never updated.
+			{NS: "team-a", Verb: "delete", Resource: "secrets"},
+			{NS: "team-a", Verb: "patch", Resource: "secrets"},
+			{NS: "team-a", Verb: "update", Group: "kubevirt.io", Resource: "virtualmachines"},
+			{NS: "team-a", Verb: "delete", Group: "k8s.cni.cncf.io", Resource: "network-attachment-definitions"},
+			{NS: "team-a", Verb: "update", Group: "apps", Resource: "controllerrevisions"},
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongs"},
+			{NS: "team-a", Verb: "update", Group: "vm.novasphere.dev", Resource: "wukongs", Sub: "status"},
+			{NS: ns, Verb: "delete", Group: "coordination.k8s.io", Resource: "leases"},
 			{NS: "team-a", Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 			{Verb: "get", Path: "/metrics"},
 			// The admission webhook's configuration is updated by name only (test/install/webhook_test.go).

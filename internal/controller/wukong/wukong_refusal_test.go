@@ -122,14 +122,15 @@ func TestTransientErrorIsReported(t *testing.T) {
 		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{dvCount: resource.MustParse("0")}},
 	}
 	create(t, rq)
-	// No quota controller runs in this suite: the status is written here, as it would fill it.
-	rq.Status = corev1.ResourceQuotaStatus{
-		Hard: corev1.ResourceList{dvCount: resource.MustParse("0")},
-		Used: corev1.ResourceList{dvCount: resource.MustParse("0")},
-	}
-	if err := h.Client.Status().Update(ctx, rq); err != nil {
-		t.Fatal(err)
-	}
+	// The harness runs kube-controller-manager's resource quota controller; the apiserver enforces the quota
+	// once that controller has filled in its status.
+	eventually(t, timeout, func() error {
+		got := get(t, ns, rq.Name, &corev1.ResourceQuota{})
+		if _, ok := got.Status.Hard[dvCount]; !ok {
+			return fmt.Errorf("ResourceQuota %s has no status yet", rq.Name)
+		}
+		return nil
+	})
 	create(t, newWukong(ns, "quota"))
 	w := waitFor(t, ns, "quota", func(w *vmv1alpha1.Wukong) error {
 		return conditionIs(w, vmv1alpha1.WukongReady, metav1.ConditionFalse, "ReconcileError")
