@@ -11,18 +11,55 @@ import (
 // below accept a value that contains "${" and the Wukong kind itself rejects such values (see Wukong.Spec).
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.disks) || self.disks.filter(d, has(d.boot) && d.boot).size() <= 1",message="at most one disk may set boot: true",fieldPath=".disks"
+// +kubebuilder:validation:XValidation:rule="has(self.instancetype) || (has(self.cpu) && has(self.memory))",message="cpu and memory are required unless instancetype is set",fieldPath=".cpu"
+// +kubebuilder:validation:XValidation:rule="!has(self.instancetype) || (!has(self.cpu) && !has(self.memory))",message="cpu and memory must be empty when instancetype is set: the instance type sets them, and KubeVirt refuses a VM whose template sets guest CPUs or memory as well (VM field(s) ... conflicts with selected instance type)",fieldPath=".instancetype"
 // +kubebuilder:validation:XValidation:rule="!has(self.evictionStrategy) || self.evictionStrategy != 'LiveMigrate' || !has(self.disks) || self.disks.all(d, !has(d.accessMode) || d.accessMode == 'ReadWriteMany')",message="evictionStrategy LiveMigrate needs every disk to be live-migratable, and KubeVirt live-migrates only ReadWriteMany volumes: set spec.disks[].accessMode to ReadWriteMany on every disk that sets one (ReadWriteOnce and ReadWriteOncePod cannot migrate), or use evictionStrategy LiveMigrateIfPossible",fieldPath=".evictionStrategy"
 type WukongSpec struct {
-	// cpu is the number of virtual CPUs.
-	// +required
+	// cpu is the number of virtual CPUs; required unless instancetype is set, and empty when it is.
+	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=512
-	CPU int32 `json:"cpu"`
+	CPU int32 `json:"cpu,omitempty"`
 
-	// memory is the guest memory, a Kubernetes quantity such as 4Gi.
-	// +required
+	// memory is the guest memory, a Kubernetes quantity such as 4Gi; required unless instancetype is set, and
+	// empty when it is.
+	// +optional
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity('64Mi')) >= 0 && quantity(string(self)).compareTo(quantity('16Ti')) <= 0",message="memory must be between 64Mi and 16Ti"
-	Memory resource.Quantity `json:"memory"`
+	Memory resource.Quantity `json:"memory,omitzero"`
+
+	// instancetype names a KubeVirt instance type that sets the VM's CPUs and memory, instead of cpu and
+	// memory (the VM's spec.instancetype). An instance type that does not exist keeps the VM from starting.
+	// +optional
+	Instancetype *InstancetypeRef `json:"instancetype,omitempty"`
+
+	// preference names a KubeVirt preference that fills in what the Wukong leaves open (the VM's
+	// spec.preference).
+	// +optional
+	Preference *PreferenceRef `json:"preference,omitempty"`
+
+	// firmware is the VM's bootloader, BIOS (KubeVirt's default) or EFI, and EFI's Secure Boot.
+	// +optional
+	Firmware *Firmware `json:"firmware,omitempty"`
+
+	// dedicatedCPUs pins each virtual CPU to a host CPU of its own (KubeVirt's dedicatedCpuPlacement); the
+	// node needs the kubelet's static CPU manager policy.
+	// +optional
+	DedicatedCPUs bool `json:"dedicatedCPUs,omitempty"`
+
+	// gpus are GPUs passed through to the guest, each requested by its device plugin resource name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	GPUs []PassthroughDevice `json:"gpus,omitempty"`
+
+	// hostDevices are other host devices (PCI or mediated) passed through to the guest, each requested by its
+	// device plugin resource name. KubeVirt admits them only with its HostDevices feature gate enabled.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=8
+	HostDevices []PassthroughDevice `json:"hostDevices,omitempty"`
 
 	// disks are the VM's disks, in the order the guest sees them. A disk with an image is imported by CDI; a
 	// disk without one is blank.
@@ -144,6 +181,11 @@ type Disk struct {
 	// +optional
 	// +kubebuilder:validation:Enum=Block;Filesystem
 	VolumeMode corev1.PersistentVolumeMode `json:"volumeMode,omitempty"`
+
+	// bus is the bus the guest sees the disk on: virtio (default), sata, scsi or usb. An older guest without
+	// virtio drivers (such as Windows before its drivers are installed) boots from sata.
+	// +optional
+	Bus DiskBus `json:"bus,omitempty"`
 }
 
 // NetworkType is the CNI plugin behind a secondary network.
@@ -435,6 +477,8 @@ type Wukong struct {
 	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.nodeSelector) || self.placement.nodeSelector.all(k, !self.placement.nodeSelector[k].contains('${'))",message="placement.nodeSelector: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".placement.nodeSelector"
 	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.tolerations) || self.placement.tolerations.all(t, !(has(t.key) && t.key.contains('${')) && !(has(t.value) && t.value.contains('${')))",message="placement.tolerations: template variables (${...}) in key or value are only allowed in a WukongSet template",fieldPath=".placement.tolerations"
 	// +kubebuilder:validation:XValidation:rule="!has(self.placement) || !has(self.placement.antiAffinity) || ((!has(self.placement.antiAffinity.topologyKey) || !self.placement.antiAffinity.topologyKey.contains('${')) && (!has(self.placement.antiAffinity.selector) || ((!has(self.placement.antiAffinity.selector.matchLabels) || self.placement.antiAffinity.selector.matchLabels.all(k, !self.placement.antiAffinity.selector.matchLabels[k].contains('${'))) && (!has(self.placement.antiAffinity.selector.matchExpressions) || self.placement.antiAffinity.selector.matchExpressions.all(e, !e.key.contains('${') && (!has(e.values) || e.values.all(v, !v.contains('${'))))))))",message="placement.antiAffinity: template variables (${...}) in topologyKey or selector are only allowed in a WukongSet template",fieldPath=".placement.antiAffinity"
+	// +kubebuilder:validation:XValidation:rule="(!has(self.instancetype) || !self.instancetype.name.contains('${')) && (!has(self.preference) || !self.preference.name.contains('${'))",message="instancetype, preference: template variables (${...}) are only allowed in a WukongSet template",fieldPath=".instancetype"
+	// +kubebuilder:validation:XValidation:rule="(!has(self.gpus) || self.gpus.all(d, !d.deviceName.contains('${'))) && (!has(self.hostDevices) || self.hostDevices.all(d, !d.deviceName.contains('${')))",message="gpus, hostDevices: template variables (${...}) in deviceName are only allowed in a WukongSet template",fieldPath=".gpus"
 	Spec WukongSpec `json:"spec"`
 
 	// status is the observed state, written by the controller.

@@ -21,8 +21,9 @@ import (
 // CloudInitDiskName is the name of the disk and volume that carry the cloud-init NoCloud data.
 const CloudInitDiskName = "cloudinitdisk"
 
-// VirtualMachine is w's VirtualMachine: w's CPU, memory and run strategy, one virtio disk per DataVolume
-// plus the cloud-init disk, the pod network first and then every spec network, and w's placement. It fails
+// VirtualMachine is w's VirtualMachine: w's CPU and memory or instance type, preference, firmware,
+// passthrough devices and run strategy, one disk per DataVolume (virtio unless the disk names a bus) plus
+// the cloud-init disk, the pod network first and then every spec network, and w's placement. It fails
 // when a disk or network takes a name the builder reserves, or a network has an unknown type.
 func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 	disks, volumes, err := storage(w)
@@ -42,14 +43,10 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 		// Its set stops the member before updating it (Recreate); the disks stay.
 		runStrategy = kubevirtv1.RunStrategyHalted
 	}
-	memory := w.Spec.Memory.DeepCopy()
 	short, _ := cloudinit.Hostname(w)
 
 	spec := kubevirtv1.VirtualMachineInstanceSpec{
 		Domain: kubevirtv1.DomainSpec{
-			// All vCPUs as cores of one socket: guest OSes and their licences often cap sockets, not cores.
-			CPU:    &kubevirtv1.CPU{Cores: uint32(w.Spec.CPU), Sockets: 1, Threads: 1},
-			Memory: &kubevirtv1.Memory{Guest: &memory},
 			Devices: kubevirtv1.Devices{
 				Disks:      disks,
 				Interfaces: interfaces,
@@ -64,6 +61,14 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 		EvictionStrategy: evictionStrategy(w.Spec.EvictionStrategy),
 	}
 	placement(w, &spec)
+	vmSpec := kubevirtv1.VirtualMachineSpec{RunStrategy: &runStrategy}
+	hardware(w, &vmSpec, &spec)
+
+	vmSpec.Template = &kubevirtv1.VirtualMachineInstanceTemplateSpec{
+		// The VM's pods carry the labels too: anti-affinity and Services select on them.
+		ObjectMeta: metav1.ObjectMeta{Labels: labels(w)},
+		Spec:       spec,
+	}
 
 	meta := owner.ObjectMeta(w, naming.VirtualMachine(w.Name))
 	meta.Labels = labels(w)
@@ -77,14 +82,7 @@ func VirtualMachine(w *v1alpha1.Wukong) (*kubevirtv1.VirtualMachine, error) {
 			Kind:       kubevirtv1.VirtualMachineGroupVersionKind.Kind,
 		},
 		ObjectMeta: meta,
-		Spec: kubevirtv1.VirtualMachineSpec{
-			RunStrategy: &runStrategy,
-			Template: &kubevirtv1.VirtualMachineInstanceTemplateSpec{
-				// The VM's pods carry the labels too: anti-affinity and Services select on them.
-				ObjectMeta: metav1.ObjectMeta{Labels: labels(w)},
-				Spec:       spec,
-			},
-		},
+		Spec:       vmSpec,
 	}, nil
 }
 
@@ -114,7 +112,10 @@ func storage(w *v1alpha1.Wukong) ([]kubevirtv1.Disk, []kubevirtv1.Volume, error)
 		if d.Name == CloudInitDiskName {
 			return nil, nil, fmt.Errorf("spec.disks[%d].name: %q is reserved for the cloud-init disk", i, CloudInitDiskName)
 		}
-		disk := virtioDisk(d.Name)
+		disk := kubevirtv1.Disk{
+			Name:       d.Name,
+			DiskDevice: kubevirtv1.DiskDevice{Disk: &kubevirtv1.DiskTarget{Bus: diskBus(d.Bus)}},
+		}
 		if i == boot {
 			order := uint(1)
 			disk.BootOrder = &order

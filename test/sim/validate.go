@@ -15,13 +15,14 @@ import (
 // Rules of KubeVirt v1.7's VirtualMachine admission (virt-api's "virtualmachine-validator.kubevirt.io"
 // webhook, pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go Admit) that apply to what the
 // operator writes: template metadata, hostname, disks and volumes, networks and interfaces. Each names the
-// v1.7.0 function it follows and gives KubeVirt's message. Rules about features the operator never sets
-// (instance types, CPU pinning, NUMA, hugepages, probes, host devices, …) are not modelled. KubeVirt v1.7 has
+// v1.7.0 function it follows and gives KubeVirt's message; the hardware settings' rules (instance types,
+// disk buses, firmware, dedicated CPUs, host devices) are in validate_hardware.go. Rules about features the
+// operator never sets (NUMA, hugepages, probes, …) are not modelled. KubeVirt v1.7 has
 // no admission rule tying an SR-IOV interface to a Multus network (pkg/network/admitter only restricts an
 // SR-IOV interface's link state, which the operator never sets), so there is none here either.
 //
-// The cluster configuration is KubeVirt's default: no feature gates (so the ignition and sidecar
-// annotations are refused), bridge binding on the pod network permitted.
+// The cluster configuration is KubeVirt's default but for the HostDevices feature gate (featureGates): the
+// ignition and sidecar annotations are refused, bridge binding on the pod network is permitted.
 
 // restrictedVMILabels are the template labels only KubeVirt's own service accounts may set
 // (restrictedVmiLabels in admitters/vmi-create-admitter.go).
@@ -60,6 +61,7 @@ func validateVM(vm *kubevirtv1.VirtualMachine) []metav1.StatusCause {
 	causes = append(causes, validateNetworks(tspec, s)...)
 	causes = append(causes, validateBootOrder(tspec, s)...)
 	causes = append(causes, validateVolumeDisks(tspec, s)...)
+	causes = append(causes, validateHardware(tspec, vm, featureGates)...)
 	return causes
 }
 

@@ -105,7 +105,11 @@ func defaultVMISpec(spec *kubevirtv1.VirtualMachineInstanceSpec) {
 		} else if r, ok := res.Requests[corev1.ResourceCPU]; ok {
 			sockets = uint32(r.Value())
 		}
-		spec.Domain.CPU = &kubevirtv1.CPU{Sockets: sockets, Cores: 1, Threads: 1}
+		// Only the topology: the rest of the CPU (dedicated placement, model, ...) stays.
+		if spec.Domain.CPU == nil {
+			spec.Domain.CPU = &kubevirtv1.CPU{}
+		}
+		spec.Domain.CPU.Sockets, spec.Domain.CPU.Cores, spec.Domain.CPU.Threads = sockets, 1, 1
 	}
 	if spec.Architecture == "arm64" {
 		return
