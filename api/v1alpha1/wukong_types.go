@@ -414,6 +414,28 @@ type WukongStatus struct {
 	// +optional
 	// +listType=atomic
 	Volumes []VolumeStatus `json:"volumes,omitempty"`
+
+	// guest is what the QEMU guest agent reports about the running guest; absent while no VM instance exists.
+	// The guest's interface names and addresses are in networks.
+	// +optional
+	Guest *GuestStatus `json:"guest,omitempty"`
+}
+
+// GuestStatus is what KubeVirt reports from the QEMU guest agent (the VM instance's AgentConnected condition
+// and status.guestOSInfo). Without an agent in the guest only agentConnected is set, to false.
+type GuestStatus struct {
+	// agentConnected is true while the guest agent is connected (the instance's AgentConnected condition).
+	// Probes that use the agent (exec, guestAgentPing) need it.
+	AgentConnected bool `json:"agentConnected"`
+	// os is the guest's operating system as the agent names it, such as "Ubuntu 24.04.1 LTS".
+	// +optional
+	OS string `json:"os,omitempty"`
+	// osVersion is the operating system's version ID, such as 24.04.
+	// +optional
+	OSVersion string `json:"osVersion,omitempty"`
+	// kernel is the guest's kernel release, such as 6.8.0-45-generic.
+	// +optional
+	Kernel string `json:"kernel,omitempty"`
 }
 
 // NetworkStatus is one interface of the running VM.

@@ -18,6 +18,12 @@ const (
 	vmiReasonContainerCreate  = "ContainerCreating"
 )
 
+// SimulatedGuestOS is the operating system every simulated guest agent reports.
+var SimulatedGuestOS = kubevirtv1.VirtualMachineInstanceGuestOSInfo{
+	Name: "Ubuntu", ID: "ubuntu", PrettyName: "Ubuntu 24.04.1 LTS", Version: "24.04.1 LTS (Noble Numbat)",
+	VersionID: "24.04", KernelRelease: "6.8.0-45-generic", KernelVersion: "#45-Ubuntu SMP PREEMPT_DYNAMIC", Machine: "x86_64",
+}
+
 // bootPhases is how many timed steps a boot takes: Pending -> Scheduling -> Scheduled -> Running.
 const bootPhases = 3
 
@@ -140,6 +146,11 @@ func advanceVMI(st *kubevirtv1.VirtualMachineInstanceStatus, in vmiInputs) bool 
 		enterPhase(st, kubevirtv1.Running, in.now)
 		st.Interfaces = in.interfaces
 		setVMICondition(st, kubevirtv1.VirtualMachineInstanceReady, corev1.ConditionTrue, "", "", in.now)
+		// Every simulated guest runs qemu-guest-agent, which connects as the guest boots: virt-handler then
+		// sets AgentConnected and copies the agent's guest-get-osinfo into status.guestOSInfo (its guest agent
+		// poller, pkg/virt-handler; loosely: KubeVirt polls the agent every few seconds).
+		setVMICondition(st, kubevirtv1.VirtualMachineInstanceAgentConnected, corev1.ConditionTrue, "", "", in.now)
+		st.GuestOSInfo = SimulatedGuestOS
 	default:
 		// A phase the simulator does not write (WaitingForSync, Unknown): leave it to whoever wrote it.
 		return false

@@ -28,6 +28,12 @@ func TestPlanVMI(t *testing.T) {
 		if c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceReady); c.Status != corev1.ConditionTrue {
 			t.Errorf("Ready = %+v", c)
 		}
+		if c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceAgentConnected); c.Status != corev1.ConditionTrue {
+			t.Errorf("AgentConnected = %+v", c)
+		}
+		if st.GuestOSInfo != SimulatedGuestOS {
+			t.Errorf("guestOSInfo = %+v", st.GuestOSInfo)
+		}
 	})
 
 	t.Run("timed phases", func(t *testing.T) {

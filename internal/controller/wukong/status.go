@@ -101,13 +101,14 @@ func computeStatus(w *vmv1alpha1.Wukong, obs *observed, syncErr error) vmv1alpha
 	st.Phase = phase
 	set(vmv1alpha1.WukongReady, ready, reason, msg)
 
-	st.VMName, st.NodeName, st.IP, st.Networks = "", "", "", nil
+	st.VMName, st.NodeName, st.IP, st.Networks, st.Guest = "", "", "", nil, nil
 	if obs.vm != nil {
 		st.VMName = obs.vm.Name
 	}
 	if obs.vmi != nil {
 		st.NodeName = obs.vmi.Status.NodeName
 		st.Networks, st.IP = networkStatus(w, obs.vmi)
+		st.Guest = guestStatus(obs.vmi)
 	}
 	st.Volumes = volumeStatus(w, obs)
 	return st
@@ -347,4 +348,22 @@ func volumeStatus(w *vmv1alpha1.Wukong, obs *observed) []vmv1alpha1.VolumeStatus
 		out = append(out, vs)
 	}
 	return out
+}
+
+// guestStatus is what the instance reports from the guest agent: its AgentConnected condition and
+// status.guestOSInfo (the OS's pretty name, else its name and version). KubeVirt keeps the last OS info after
+// the agent disconnects, and so does the status.
+func guestStatus(vmi *kubevirtv1.VirtualMachineInstance) *vmv1alpha1.GuestStatus {
+	info := vmi.Status.GuestOSInfo
+	os := info.PrettyName
+	if os == "" {
+		os = strings.TrimSpace(info.Name + " " + info.Version)
+	}
+	g := &vmv1alpha1.GuestStatus{OS: os, OSVersion: info.VersionID, Kernel: info.KernelRelease}
+	for _, c := range vmi.Status.Conditions {
+		if c.Type == kubevirtv1.VirtualMachineInstanceAgentConnected {
+			g.AgentConnected = c.Status == corev1.ConditionTrue
+		}
+	}
+	return g
 }

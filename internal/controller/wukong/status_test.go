@@ -261,6 +261,40 @@ func TestNetworkStatus(t *testing.T) {
 	}
 }
 
+func TestGuestStatus(t *testing.T) {
+	agent := func(s corev1.ConditionStatus) kubevirtv1.VirtualMachineInstanceCondition {
+		return kubevirtv1.VirtualMachineInstanceCondition{Type: kubevirtv1.VirtualMachineInstanceAgentConnected, Status: s}
+	}
+	ubuntu := kubevirtv1.VirtualMachineInstanceGuestOSInfo{Name: "Ubuntu", Version: "24.04.1 LTS (Noble Numbat)",
+		PrettyName: "Ubuntu 24.04.1 LTS", VersionID: "24.04", KernelRelease: "6.8.0-45-generic", ID: "ubuntu"}
+	for _, tc := range []struct {
+		name  string
+		os    kubevirtv1.VirtualMachineInstanceGuestOSInfo
+		conds []kubevirtv1.VirtualMachineInstanceCondition
+		want  vmv1alpha1.GuestStatus
+	}{
+		{name: "no agent", want: vmv1alpha1.GuestStatus{}},
+		{name: "agent connected", os: ubuntu, conds: []kubevirtv1.VirtualMachineInstanceCondition{condReady, agent(corev1.ConditionTrue)},
+			want: vmv1alpha1.GuestStatus{AgentConnected: true, OS: "Ubuntu 24.04.1 LTS", OSVersion: "24.04", Kernel: "6.8.0-45-generic"}},
+		{name: "agent gone, last OS info kept", os: ubuntu, conds: []kubevirtv1.VirtualMachineInstanceCondition{agent(corev1.ConditionFalse)},
+			want: vmv1alpha1.GuestStatus{OS: "Ubuntu 24.04.1 LTS", OSVersion: "24.04", Kernel: "6.8.0-45-generic"}},
+		{name: "no pretty name: name and version",
+			os:    kubevirtv1.VirtualMachineInstanceGuestOSInfo{Name: "Microsoft Windows Server 2022", Version: "2022", KernelRelease: "20348"},
+			conds: []kubevirtv1.VirtualMachineInstanceCondition{agent(corev1.ConditionTrue)},
+			want:  vmv1alpha1.GuestStatus{AgentConnected: true, OS: "Microsoft Windows Server 2022 2022", Kernel: "20348"}},
+		{name: "connected before it reports the OS", conds: []kubevirtv1.VirtualMachineInstanceCondition{agent(corev1.ConditionTrue)},
+			want: vmv1alpha1.GuestStatus{AgentConnected: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := vmi(kubevirtv1.Running, tc.conds...)
+			i.Status.GuestOSInfo = tc.os
+			if got := guestStatus(i); got == nil || *got != tc.want {
+				t.Errorf("guestStatus = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestComputeStatus(t *testing.T) {
 	runningObs := func() *observed {
 		i := vmi(kubevirtv1.Running, condReady)
@@ -285,6 +319,7 @@ func TestComputeStatus(t *testing.T) {
 				{Name: "lan", Interface: "eth1", IP: "192.168.1.10", IPs: []string{"192.168.1.10"}, MAC: "02:00:00:00:00:02"},
 			},
 			Volumes: []vmv1alpha1.VolumeStatus{{Name: "root", DataVolume: "w-root", Phase: "Succeeded", Progress: "100.0%"}},
+			Guest:   &vmv1alpha1.GuestStatus{},
 		}
 		conds := st.Conditions
 		st.Conditions = nil
@@ -331,15 +366,15 @@ func TestComputeStatus(t *testing.T) {
 		}
 	})
 
-	t.Run("instance gone clears node and networks", func(t *testing.T) {
+	t.Run("instance gone clears node, networks and guest", func(t *testing.T) {
 		w := wukong(vmv1alpha1.RunStrategyHalted)
 		w.Status = computeStatus(w, runningObs(), nil)
 		obs := runningObs()
 		obs.vmi = nil
 		obs.vm.Status.PrintableStatus = kubevirtv1.VirtualMachineStatusStopped
 		st := computeStatus(w, obs, nil)
-		if st.Phase != vmv1alpha1.WukongStopped || st.NodeName != "" || st.IP != "" || st.Networks != nil || st.VMName != "w" {
-			t.Errorf("phase %s node %q ip %q networks %v vmName %q; want Stopped with only vmName", st.Phase, st.NodeName, st.IP, st.Networks, st.VMName)
+		if st.Phase != vmv1alpha1.WukongStopped || st.NodeName != "" || st.IP != "" || st.Networks != nil || st.Guest != nil || st.VMName != "w" {
+			t.Errorf("phase %s node %q ip %q networks %v guest %v vmName %q; want Stopped with only vmName", st.Phase, st.NodeName, st.IP, st.Networks, st.Guest, st.VMName)
 		}
 	})
 

@@ -310,6 +310,12 @@ func TestFullSpecRunning(t *testing.T) {
 		if !slices.Equal(names, []string{"default", "lan", "dmz"}) {
 			t.Errorf("networks = %v, want default, lan, dmz in spec order", names)
 		}
+		// The simulator's guest agent connects as the guest boots and reports its OS.
+		wantGuest := vmv1alpha1.GuestStatus{AgentConnected: true, OS: sim.SimulatedGuestOS.PrettyName,
+			OSVersion: sim.SimulatedGuestOS.VersionID, Kernel: sim.SimulatedGuestOS.KernelRelease}
+		if st.Guest == nil || *st.Guest != wantGuest {
+			t.Errorf("guest = %+v, want %+v", st.Guest, wantGuest)
+		}
 		wantVolumes := []vmv1alpha1.VolumeStatus{
 			{Name: "data", DataVolume: "web-data", Phase: "Succeeded", Progress: "100.0%"},
 			{Name: "root", DataVolume: "web-root", Phase: "Succeeded", Progress: "100.0%"},
