@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -61,7 +62,7 @@ func TestWukong(t *testing.T) {
 		wantErr string // substring of the joined errors; empty means valid
 	}{
 		{name: "valid"},
-		{name: "cpu above maximum", edit: func(o map[string]any) { spec(o)["cpu"] = 1000 },
+		{name: "cpu above maximum", edit: func(o map[string]any) { spec(o)["cpu"] = int64(1000) },
 			wantErr: "spec.cpu: Invalid value: 1000: spec.cpu in body should be less than or equal to 512"},
 		{name: "enum", edit: func(o map[string]any) { spec(o)["runStrategy"] = "Sometimes" },
 			wantErr: `spec.runStrategy: Unsupported value: "Sometimes"`},
@@ -83,7 +84,7 @@ func TestWukong(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var obj map[string]any
-			if err := yaml.Unmarshal([]byte(validWukong), &obj); err != nil {
+			if err := decodeYAML([]byte(validWukong), &obj); err != nil {
 				t.Fatal(err)
 			}
 			if tc.edit != nil {
@@ -112,7 +113,7 @@ func TestWukongSetDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	var obj map[string]any
-	if err := yaml.Unmarshal([]byte(`
+	if err := decodeYAML([]byte(`
 apiVersion: vm.novasphere.dev/v1alpha1
 kind: WukongSet
 metadata: {name: web, namespace: default}
@@ -143,4 +144,14 @@ func spec(o map[string]any) map[string]any { return o["spec"].(map[string]any) }
 func disk(o map[string]any) map[string]any { return spec(o)["disks"].([]any)[0].(map[string]any) }
 func ipConfig(o map[string]any) map[string]any {
 	return spec(o)["networks"].([]any)[0].(map[string]any)["ipConfig"].(map[string]any)
+}
+
+// decodeYAML decodes a manifest as the apiserver does: integers stay int64 (sigs.k8s.io/yaml's float64 would
+// fail the CRD's CEL rules, which read integers, where the apiserver would not).
+func decodeYAML(raw []byte, obj *map[string]any) error {
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return err
+	}
+	return utiljson.Unmarshal(js, obj)
 }
