@@ -55,7 +55,8 @@ type liveUpdate struct {
 //     memory handlers apply what they can to the instance and require a restart for the rest. Each handler
 //     runs even when an earlier one required a restart in the same pass.
 //
-// Left out: instance types and preferences, volume hotplug and volume migration (every volume or disk change
+// Left out: instance types and preferences (the CPU and memory handlers skip a VM with an instance type),
+// volume hotplug and volume migration (every volume or disk change
 // requires a restart here), hot-unplug of interfaces (state: absent), the VCPUChange/MemoryChange
 // conditions of a hotplug in progress (the simulator's hotplug completes at once), and migrations in flight.
 func planLiveUpdate(start *kubevirtv1.VirtualMachineInstanceSpec, vm *kubevirtv1.VirtualMachine, vmi *kubevirtv1.VirtualMachineInstance, restartSet bool) liveUpdate {
@@ -72,10 +73,16 @@ func planLiveUpdate(start *kubevirtv1.VirtualMachineInstanceSpec, vm *kubevirtv1
 	}
 	spec := vmi.Spec.DeepCopy()
 	changed := hotplugInterfaces(tmpl, spec)
+	handlers := []func(*kubevirtv1.VirtualMachineInstanceSpec, *kubevirtv1.VirtualMachineInstanceSpec, *kubevirtv1.VirtualMachineInstance) (bool, string){
+		updateCPU, updatePlacement, updateMemory,
+	}
+	if vm.Spec.Instancetype != nil {
+		// KubeVirt compares the instance with the template expanded by its instance type, whose CPUs and
+		// memory the simulator does not know: it leaves them as the instance started.
+		handlers = handlers[1:2]
+	}
 	if lu.restartRequired == "" && !restartSet {
-		for _, handle := range []func(*kubevirtv1.VirtualMachineInstanceSpec, *kubevirtv1.VirtualMachineInstanceSpec, *kubevirtv1.VirtualMachineInstance) (bool, string){
-			updateCPU, updatePlacement, updateMemory,
-		} {
+		for _, handle := range handlers {
 			c, msg := handle(tmpl, spec, vmi)
 			changed = changed || c
 			if lu.restartRequired == "" {

@@ -119,6 +119,12 @@ func TestPlanLiveUpdate(t *testing.T) {
 			}
 		}},
 		{name: "restart already required", change: setGuest("2Gi"), restartSet: true},
+		// The template leaves the topology to the instance type; the instance got KubeVirt's default of one
+		// socket, which is no reduction.
+		{name: "instance type: CPU left as started", vm: func(vm *kubevirtv1.VirtualMachine) {
+			vm.Spec.Instancetype = &kubevirtv1.InstancetypeMatcher{Name: "u1.medium"}
+			vm.Spec.Template.Spec.Domain.CPU = &kubevirtv1.CPU{DedicatedCPUPlacement: true}
+		}},
 		{name: "non-live change blocks live ones", change: both(setCores(2), setGuest("2Gi")), wantRestart: msgNonLiveUpdatable},
 		{name: "every handler runs", vm: topology(2, 1), change: both(sockets(1), setGuest("2Gi")),
 			wantRestart: msgSocketsReduced, wantSpec: memoryIs("2Gi")},
