@@ -152,10 +152,7 @@ func planClone(dv *cdiv1.DataVolume, importError string, sourceReady bool, inSta
 		next = cur + 1
 	}
 	if step == 0 || next >= len(stages) {
-		st.Phase, st.Progress = cdiv1.Succeeded, dvProgressDone
-		setDVCondition(&st, cdiv1.DataVolumeBound, corev1.ConditionTrue, dvReasonBound, "PVC "+dv.Name+" Bound", now)
-		setDVCondition(&st, cdiv1.DataVolumeReady, corev1.ConditionTrue, "", "", now)
-		setDVCondition(&st, cdiv1.DataVolumeRunning, corev1.ConditionFalse, dvReasonCompleted, cloneMessageComplete, now)
+		setDVSucceeded(&st, dv.Name, cloneMessageComplete, now)
 		return st, 0
 	}
 	s := stages[next]

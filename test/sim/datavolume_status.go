@@ -98,10 +98,7 @@ func planDataVolume(dv *cdiv1.DataVolume, importError string, inStage, importDur
 		next = cur + 1
 	}
 	if step == 0 || next >= len(stages) {
-		st.Phase, st.Progress = cdiv1.Succeeded, dvProgressDone
-		setDVCondition(&st, cdiv1.DataVolumeBound, corev1.ConditionTrue, dvReasonBound, "PVC "+dv.Name+" Bound", now)
-		setDVCondition(&st, cdiv1.DataVolumeReady, corev1.ConditionTrue, "", "", now)
-		setDVCondition(&st, cdiv1.DataVolumeRunning, corev1.ConditionFalse, dvReasonCompleted, dvMessageComplete, now)
+		setDVSucceeded(&st, dv.Name, dvMessageComplete, now)
 		return st, 0
 	}
 	s := stages[next]
@@ -131,6 +128,15 @@ func stageIndex(stages []dvStage, st cdiv1.DataVolumeStatus) int {
 
 // setDVCondition sets one condition, keeping its transition time when the status does not change so that
 // recomputing an unchanged DataVolume yields an identical status and no write.
+// setDVSucceeded is the status CDI leaves on a DataVolume whose import or clone completed: PVC name Bound,
+// Ready, and Running False with the completion message.
+func setDVSucceeded(st *cdiv1.DataVolumeStatus, name, message string, now metav1.Time) {
+	st.Phase, st.Progress = cdiv1.Succeeded, dvProgressDone
+	setDVCondition(st, cdiv1.DataVolumeBound, corev1.ConditionTrue, dvReasonBound, "PVC "+name+" Bound", now)
+	setDVCondition(st, cdiv1.DataVolumeReady, corev1.ConditionTrue, "", "", now)
+	setDVCondition(st, cdiv1.DataVolumeRunning, corev1.ConditionFalse, dvReasonCompleted, message, now)
+}
+
 func setDVCondition(st *cdiv1.DataVolumeStatus, t cdiv1.DataVolumeConditionType, status corev1.ConditionStatus, reason, message string, now metav1.Time) {
 	for i := range st.Conditions {
 		c := &st.Conditions[i]

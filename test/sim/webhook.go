@@ -118,17 +118,22 @@ func (v *virtAPI) validatingConfiguration(url string, ca []byte) *admissionregis
 			SideEffects:             &none,
 			FailurePolicy:           &fail,
 			TimeoutSeconds:          &timeout,
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{
-					APIGroups:   []string{kubevirtv1.SchemeGroupVersion.Group},
-					APIVersions: []string{kubevirtv1.SchemeGroupVersion.Version},
-					Resources:   []string{"virtualmachines"},
-				},
-			}},
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
+			Rules:                   vmRules(),
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
 		}},
 	}
+}
+
+// vmRules are the requests both of virt-api's VM webhooks receive: CREATE and UPDATE of VirtualMachines.
+func vmRules() []admissionregistrationv1.RuleWithOperations {
+	return []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+		Rule: admissionregistrationv1.Rule{
+			APIGroups:   []string{kubevirtv1.SchemeGroupVersion.Group},
+			APIVersions: []string{kubevirtv1.SchemeGroupVersion.Version},
+			Resources:   []string{"virtualmachines"},
+		},
+	}}
 }
 
 // configuration is the webhook registration pointing at url, trusted through the PEM bundle ca.
@@ -144,15 +149,8 @@ func (v *virtAPI) configuration(url string, ca []byte) *admissionregistrationv1.
 			SideEffects:             &none,
 			FailurePolicy:           &fail,
 			TimeoutSeconds:          &timeout,
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{
-					APIGroups:   []string{kubevirtv1.SchemeGroupVersion.Group},
-					APIVersions: []string{kubevirtv1.SchemeGroupVersion.Version},
-					Resources:   []string{"virtualmachines"},
-				},
-			}},
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
+			Rules:                   vmRules(),
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
 		}},
 	}
 }
