@@ -15,6 +15,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/setcheck/membercheck"
 	"github.com/novasphere/wukong/internal/template"
 )
 
@@ -46,8 +47,8 @@ func renderer(t testing.TB) *wukongset.Renderer {
 	return &wukongset.Renderer{Engine: e}
 }
 
-// TestCRDRulesReadOnlyNameLength guards the shortcut of Members: members with the same spec are validated
-// in full only at the first and last index, which is exact only while no CEL rule of the Wukong CRD reads
+// TestCRDRulesReadOnlyNameLength guards the shortcut of membercheck.Check: members with the same spec are
+// validated in full only at the first and the longest-named member, which is exact only while no CEL rule of the Wukong CRD reads
 // the metadata beyond the length of the name (the longest name is the last index's).
 func TestCRDRulesReadOnlyNameLength(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "crdschema", crdschema.WukongFile))
@@ -57,7 +58,7 @@ func TestCRDRulesReadOnlyNameLength(t *testing.T) {
 	rule := regexp.MustCompile(`(?m)^\s*(?:- )?rule: (.*)$`)
 	for _, m := range rule.FindAllStringSubmatch(string(raw), -1) {
 		if strings.Contains(m[1], "metadata") && strings.TrimSpace(m[1]) != "self.metadata.name.size() <= 63" {
-			t.Errorf("the Wukong CRD rule %q reads the metadata: setcheck.Members must validate every member in full", m[1])
+			t.Errorf("the Wukong CRD rule %q reads the metadata: membercheck.Check must validate every member in full", m[1])
 		}
 	}
 }
@@ -66,10 +67,6 @@ func TestCRDRulesReadOnlyNameLength(t *testing.T) {
 // member in full finds.
 func TestClassesMatchFullValidation(t *testing.T) {
 	r := renderer(t)
-	schema, err := crdschema.Wukong()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for name, edit := range map[string]func(*vmv1alpha1.WukongSet){
 		"valid": func(*vmv1alpha1.WukongSet) {},
 		"same spec, bad label 5": func(s *vmv1alpha1.WukongSet) {
@@ -102,7 +99,7 @@ func TestClassesMatchFullValidation(t *testing.T) {
 					t.Fatal(err)
 				}
 				m.OwnerReferences = nil
-				for _, e := range append(validate(t.Context(), schema, m), validateUserData(m)...) {
+				for _, e := range membercheck.Validate(t.Context(), m) {
 					want = append(want, Problem{Member: m.Name, Index: i, Field: e}.Error())
 				}
 			}
