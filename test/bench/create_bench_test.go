@@ -8,25 +8,25 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
-	"github.com/novasphere/wukong/internal/template"
+	simulator "github.com/novasphere/wukong/test/sim"
 	"github.com/novasphere/wukong/test/testenv"
 )
 
@@ -48,24 +48,53 @@ const (
 )
 
 // BenchmarkWukongSetCreate scales a new WukongSet from 0 to N members with the built manager and simulator
-// running as processes, and compares the time with the floor measured on the same apiserver. ns/op is the
-// time from the set's creation until it reports every member Ready.
+// running as processes, and compares the times with the two floors measured on the same apiserver. ns/op
+// is the time from the set's creation until it reports every member Ready. The sizes are $BENCH_N
+// (comma-separated; default 100,1000).
 func BenchmarkWukongSetCreate(b *testing.B) {
 	// controller-runtime's client logs through a global logger; the benchmark has nothing to say through it.
 	ctrllog.SetLogger(logr.Discard())
-	for _, n := range []int{100, 1000} {
+	sizes, err := benchSizes(os.Getenv("BENCH_N"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var summaries []string
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			for range b.N {
 				r := runCreate(b, n)
 				r.print(os.Stdout)
-				b.ReportMetric(ratio(r.created, r.floor.create), "created_x_floor")
-				b.ReportMetric(ratio(r.ready, r.floor.create), "ready_x_floor")
-				b.ReportMetric(r.perMember(r.writes()), "writes/member")
+				summaries = append(summaries, r.summary())
+				b.ReportMetric(ratio(r.created, r.floor.create), "created_x_bare")
+				b.ReportMetric(ratio(r.ready, r.fair.ready), "ready_x_fair")
 				b.ReportMetric(r.perMember(r.operatorWrites()), "operator_writes/member")
+				b.ReportMetric(r.perMember(r.operatorDryRuns()), "dryruns/member")
 				b.ReportMetric(float64(r.peakRSS>>20), "manager_peak_MiB")
 			}
 		})
 	}
+	// Last, together, so a log of the whole run ends with one machine-readable line per size.
+	fmt.Println()
+	for _, s := range summaries {
+		fmt.Println(s)
+	}
+}
+
+// defaultSizes are the set sizes `make bench` measures unless BENCH_N says otherwise: together under 15
+// minutes on a 2-core machine. 10,000 takes longer; ask for it with BENCH_N=100,1000,10000.
+const defaultSizes = "100,1000"
+
+// benchSizes parses a comma-separated list of set sizes; empty means defaultSizes.
+func benchSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(cmp.Or(strings.TrimSpace(s), defaultSizes), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("BENCH_N=%q: %q is not a positive number of members", s, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // runCreate is one measurement on a fresh control plane, so runs do not inherit each other's objects and
@@ -86,8 +115,8 @@ func runCreate(b *testing.B, n int) *result {
 	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags),
 		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n)}
 
-	// The floor first, while nothing else runs: the manager would otherwise reconcile the floor's objects
-	// and both would slow each other down.
+	// The bare floor first, while nothing else runs: the manager would otherwise reconcile the floor's
+	// objects and both would slow each other down.
 	if r.floor, err = measureFloor(ctx, env, n); err != nil {
 		b.Fatal(err)
 	}
@@ -105,6 +134,15 @@ func runCreate(b *testing.B, n int) *result {
 		b.Fatal(err)
 	}
 	defer sim.stop()
+	if err := waitSimulator(ctx, env, sim); err != nil {
+		b.Fatal(err)
+	}
+	// The fair floor next, with the simulator and without the manager, which would otherwise reconcile the
+	// floor's members. It deletes what it made before the manager starts.
+	if r.fair, err = measureFairFloor(ctx, env, n); err != nil {
+		b.Fatalf("%v\nsimulator log:\n%s", err, sim.tail())
+	}
+
 	mgrArgs := append([]string{"manager", "--kubeconfig=" + env.Kubeconfig, "--metrics-bind-address=0",
 		"--health-probe-bind-address=0", "--leader-elect=false"}, r.managerFlags...)
 	mgr, err := startProcess(dir, "manager", bins.wukong, mgrArgs...)
@@ -217,10 +255,7 @@ func runCreate(b *testing.B, n int) *result {
 	}
 	r.window = time.Since(start)
 	r.settled = settled
-	r.requests = map[string]float64{}
-	for k, v := range after {
-		r.requests[k] = v - before[k]
-	}
+	r.requests = after.since(before)
 	for name, d := range cpuTimes(mgr, sim) {
 		r.cpu[name] = d - cpuBefore[name]
 	}
@@ -274,104 +309,6 @@ func memberMetadataList() *metav1.PartialObjectMetadataList {
 	return l
 }
 
-// floorResult is what the apiserver alone achieves with the set's own member objects.
-type floorResult struct {
-	// create is how long floorWorkers parallel workers took to create the n members.
-	create time.Duration
-	// dryRun is the same for server-side dry-run creates, the validation pass the set controller makes
-	// before creating members.
-	dryRun time.Duration
-	// apiserverCPU is the apiserver's CPU time during create: its cost of one member create, for comparison
-	// with its cost per write during the run.
-	apiserverCPU time.Duration
-}
-
-// measureFloor creates n Wukongs in a namespace of their own with floorWorkers parallel workers and no
-// client-side throttling. The objects are rendered by the set controller's own renderer, so they are the very
-// objects the manager creates (same labels, owner reference and spec size). They are deleted again before
-// the manager starts, so it never reconciles them.
-func measureFloor(ctx context.Context, env *testenv.Env, n int) (floorResult, error) {
-	var f floorResult
-	ns, err := env.Namespace(ctx, "floor")
-	if err != nil {
-		return f, err
-	}
-	set := webSet(ns, "web", n)
-	// No set exists in this namespace and no garbage collector runs, so the owner reference only has to be
-	// well-formed.
-	set.UID = types.UID("00000000-0000-0000-0000-000000000001")
-	engine, err := template.NewEngine()
-	if err != nil {
-		return f, err
-	}
-	renderer := &wukongset.Renderer{Engine: engine}
-	revision := wukongset.Revision(set)
-	objs := make([]*vmv1alpha1.Wukong, n+1)
-	for i := range objs {
-		if objs[i], err = renderer.Member(set, set.Spec.Template, i, revision, false); err != nil {
-			return f, err
-		}
-	}
-	// One untimed create first, so the client's discovery and connection setup are not part of the floor.
-	if err := env.Client.Create(ctx, objs[n]); err != nil {
-		return f, fmt.Errorf("create warm-up Wukong: %w", err)
-	}
-	if f.dryRun, err = createAll(ctx, env.Client, objs[:n], client.DryRunAll); err != nil {
-		return f, err
-	}
-	apiserver, _ := childPID("kube-apiserver")
-	cpuBefore, _ := procCPU(apiserver)
-	if f.create, err = createAll(ctx, env.Client, objs[:n]); err != nil {
-		return f, err
-	}
-	cpuAfter, _ := procCPU(apiserver)
-	f.apiserverCPU = cpuAfter - cpuBefore
-
-	if err := env.Client.DeleteAllOf(ctx, &vmv1alpha1.Wukong{}, client.InNamespace(ns)); err != nil {
-		return f, fmt.Errorf("delete the floor's Wukongs: %w", err)
-	}
-	err = poll(ctx, time.Minute, func() (bool, error) {
-		l := memberMetadataList()
-		if err := env.Client.List(ctx, l, client.InNamespace(ns)); err != nil {
-			return false, err
-		}
-		return len(l.Items) == 0, nil
-	})
-	if err != nil {
-		return f, fmt.Errorf("wait for the floor's Wukongs to go: %w", err)
-	}
-	return f, nil
-}
-
-// createAll creates objs with floorWorkers parallel workers (each a copy, so a dry run leaves objs
-// reusable) and returns how long that took.
-func createAll(ctx context.Context, c client.Client, objs []*vmv1alpha1.Wukong, opts ...client.CreateOption) (time.Duration, error) {
-	work := make(chan *vmv1alpha1.Wukong)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	start := time.Now()
-	for range floorWorkers {
-		wg.Go(func() {
-			for w := range work {
-				if err := c.Create(ctx, w.DeepCopy(), opts...); err != nil {
-					mu.Lock()
-					firstErr = cmp.Or(firstErr, fmt.Errorf("create Wukong %s: %w", w.Name, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, w := range objs {
-		work <- w
-	}
-	close(work)
-	wg.Wait()
-	return time.Since(start), firstErr
-}
-
 // waitUp waits until a one-member set is Ready: proof that the manager's caches have synced, both of its
 // controllers run and the simulator answers, so the measured run does not include start-up. The probe set
 // stays; one extra member in another namespace changes nothing measurable.
@@ -393,26 +330,49 @@ func waitUp(ctx context.Context, env *testenv.Env) error {
 	})
 }
 
+// waitSimulator waits until the simulator has registered its virt-api webhooks, the last step of its start:
+// a VM created before would miss KubeVirt's defaults.
+func waitSimulator(ctx context.Context, env *testenv.Env, sim *process) error {
+	err := poll(ctx, 2*time.Minute, func() (bool, error) {
+		if sim.exited() {
+			return false, fmt.Errorf("simulator exited")
+		}
+		var m admissionregistrationv1.MutatingWebhookConfigurationList
+		var v admissionregistrationv1.ValidatingWebhookConfigurationList
+		if err := env.Client.List(ctx, &m, client.HasLabels{simulator.LabelVirtAPIWebhook}); err != nil {
+			return false, err
+		}
+		if err := env.Client.List(ctx, &v, client.HasLabels{simulator.LabelVirtAPIWebhook}); err != nil {
+			return false, err
+		}
+		return len(m.Items) > 0 && len(v.Items) > 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("simulator did not register its webhooks: %w\nsimulator log:\n%s", err, sim.tail())
+	}
+	return nil
+}
+
 // settle waits until the apiserver has seen no write for a second, and returns its request counters then.
 // Writes still in flight when the set turns Ready (the last members' events, status catching up) belong to
 // the cost of creating it; writes that never stop would be a bug, and settled false reports them.
-func settle(ctx context.Context, env *testenv.Env) (map[string]float64, bool, error) {
+func settle(ctx context.Context, env *testenv.Env) (requests, bool, error) {
 	deadline := time.Now().Add(settleTimeout)
-	last, err := env.APIRequests(ctx)
+	last, err := scrapeRequests(ctx, env)
 	if err != nil {
-		return nil, false, err
+		return last, false, err
 	}
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return nil, false, context.Cause(ctx)
+			return last, false, context.Cause(ctx)
 		case <-time.After(time.Second):
 		}
-		now, err := env.APIRequests(ctx)
+		now, err := scrapeRequests(ctx, env)
 		if err != nil {
-			return nil, false, err
+			return last, false, err
 		}
-		if testenv.Writes(last, now, resourcesOf(now)...) == 0 {
+		if now.since(last).writes() == 0 {
 			return now, true, nil
 		}
 		last = now

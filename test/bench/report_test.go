@@ -3,13 +3,12 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/novasphere/wukong/test/testenv"
 )
 
 // Resources by who writes them. The apiserver's metrics name resources, not clients, so writes are told
@@ -31,8 +30,10 @@ var (
 // result is one run's measurements.
 type result struct {
 	n int
-	// floor is what the apiserver achieves alone with the same member objects.
+	// floor is the bare floor: what the apiserver achieves alone with the same member objects.
 	floor floorResult
+	// fair is the fair floor: what an ideal operator writes per member, written directly, with the simulator.
+	fair fairResult
 	// created and ready are from the set's creation until n members exist, and until the set's status
 	// reports n Ready.
 	created, ready time.Duration
@@ -45,7 +46,7 @@ type result struct {
 	existProgress, memberReadyProgress, readyProgress *progress
 	// requests is the apiserver's request count by "VERB resource[/sub]" from the set's creation until the
 	// writes stopped (settled false: until the settle timeout).
-	requests map[string]float64
+	requests requests
 	settled  bool
 	// window is the time requests and cpu were measured over.
 	window time.Duration
@@ -58,26 +59,15 @@ type result struct {
 }
 
 // writes is the number of mutating requests to the given resources; with none given, to every resource.
-func (r *result) writes(resources ...string) float64 {
-	if len(resources) == 0 {
-		resources = resourcesOf(r.requests)
-	}
-	return testenv.Writes(nil, r.requests, resources...)
-}
-
-// resourcesOf lists the resources (with subresource) that requests name, each once.
-func resourcesOf(requests map[string]float64) []string {
-	var out []string
-	for key := range requests {
-		_, res, _ := strings.Cut(key, " ")
-		out = append(out, res)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+func (r *result) writes(resources ...string) float64 { return r.requests.writes(resources...) }
 
 // perMember divides a count by the set's size.
 func (r *result) perMember(v float64) float64 { return v / float64(r.n) }
+
+// operatorDryRuns are the dry runs of the resources the operator writes.
+func (r *result) operatorDryRuns() float64 {
+	return r.requests.dryRuns(slices.Concat(setResources, revisionResources, childResources, eventResources)...)
+}
 
 func (r *result) operatorWrites() float64 {
 	return r.writes(setResources...) + r.writes(revisionResources...) + r.writes(childResources...) + r.writes(eventResources...)
@@ -92,22 +82,29 @@ func ratio(d, floor time.Duration) float64 {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 
-// print writes the summary line, the breakdown of writes and CPU, and the request table.
+// print writes the times against both floors, the breakdown of writes, dry runs and CPU, and the request
+// table.
 func (r *result) print(w io.Writer) {
 	total := r.writes()
 	operator := r.operatorWrites()
-	fmt.Fprintf(w, "\nN=%d  floor(%d workers): %s  all created: %s (%.2fx)  all Ready: %s (%.2fx)  "+
-		"writes/member: total %.1f, operator %.1f, wukong+set %.1f  manager peak RSS: %d MiB\n",
-		r.n, floorWorkers, seconds(r.floor.create), seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.floor.create),
-		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.peakRSS>>20)
-	other := total - operator - r.writes(simResources...)
-	fmt.Fprintf(w, "  writes/member by writer: wukong+set %.2f, revisions %.2f, children %.2f, events %.2f, simulator %.2f, other %.2f\n",
-		r.perMember(r.writes(setResources...)), r.perMember(r.writes(revisionResources...)), r.perMember(r.writes(childResources...)),
-		r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
-	fmt.Fprintf(w, "  floor: %d creates %s, apiserver CPU %.1f ms each; %d dry-run creates %s\n", r.n, seconds(r.floor.create),
-		1000*r.floor.apiserverCPU.Seconds()/float64(r.n), r.n, seconds(r.floor.dryRun))
+	fmt.Fprintf(w, "\nN=%d\n", r.n)
+	fmt.Fprintf(w, "  bare floor (%d workers, %d member creates): %s   fair floor (%d workers, member+children+status, simulator): %s\n",
+		floorWorkers, r.n, seconds(r.floor.create), floorWorkers, seconds(r.fair.ready))
+	fmt.Fprintf(w, "  set: all created %s = %.2fx bare floor;  all Ready %s = %.2fx fair floor (%.1fx bare);  first 10%% Ready %s = %.2f of all-Ready\n",
+		seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.fair.ready), ratio(r.ready, r.floor.create),
+		seconds(r.firstTenthReady()), ratio(r.firstTenthReady(), r.ready))
 	fmt.Fprintf(w, "  progress: exist %s; member Ready %s (all %s); set status Ready %s\n",
 		r.existProgress, r.memberReadyProgress, seconds(r.membersReady), r.readyProgress)
+	fmt.Fprintf(w, "  fair floor: all created %s, VM instances running %s; writes/member: floor %.2f, simulator %.2f; dry runs/member %.2f\n",
+		seconds(r.fair.created), r.fair.running, r.perMember(r.fair.requests.writes(fairWriterResources...)),
+		r.perMember(r.fair.requests.writes(simResources...)), r.perMember(r.fair.requests.dryRuns()))
+	fmt.Fprintf(w, "  bare floor: %d creates %s, apiserver CPU %.1f ms each; %d dry-run creates %s\n", r.n, seconds(r.floor.create),
+		1000*r.floor.apiserverCPU.Seconds()/float64(r.n), r.n, seconds(r.floor.dryRun))
+	other := total - operator - r.writes(simResources...)
+	fmt.Fprintf(w, "  set run writes/member: total %.2f = operator %.2f (wukong+set %.2f, revisions %.2f, children %.2f, events %.2f) + simulator %.2f + other %.2f\n",
+		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.perMember(r.writes(revisionResources...)),
+		r.perMember(r.writes(childResources...)), r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
+	fmt.Fprintf(w, "  set run dry runs/member: operator %.3f, simulator %.3f\n", r.perMember(r.operatorDryRuns()), r.perMember(r.requests.dryRuns(simResources...)))
 	var cpu []string
 	for _, name := range []string{"kube-apiserver", "etcd", "manager", "simulator"} {
 		if d, ok := r.cpu[name]; ok {
@@ -119,6 +116,7 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "  CPU over %s: %s; whole machine %s of %d cores (%.0f%% busy); apiserver CPU %.1f ms per write\n",
 		seconds(r.window), strings.Join(cpu, ", "), seconds(r.cpu["machine"]), runtime.NumCPU(),
 		100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())), 1000*r.cpu["kube-apiserver"].Seconds()/total)
+	fmt.Fprintf(w, "  manager peak RSS %d MiB, CPU %s\n", r.peakRSS>>20, seconds(r.cpu["manager"]))
 	flags := "(defaults)"
 	if len(r.managerFlags) > 0 {
 		flags = strings.Join(r.managerFlags, " ")
@@ -129,13 +127,11 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  manager flags: %s%s\n", flags, settled)
 
-	keys := make([]string, 0, len(r.requests))
-	for k, v := range r.requests {
-		if v != 0 {
-			keys = append(keys, k)
-		}
-	}
 	// Sorted by resource, then verb, so one object's reads and writes stand together.
+	keys := slices.Collect(maps.Keys(r.requests.real))
+	for k := range r.requests.dryRun {
+		keys = append(keys, k+" (dry run)")
+	}
 	slices.SortFunc(keys, func(a, b string) int {
 		va, ra, _ := strings.Cut(a, " ")
 		vb, rb, _ := strings.Cut(b, " ")
@@ -144,10 +140,31 @@ func (r *result) print(w io.Writer) {
 		}
 		return strings.Compare(va, vb)
 	})
-	fmt.Fprintf(w, "  %-48s %8s %8s\n", "request", "count", "/member")
+	fmt.Fprintf(w, "  set run: apiserver requests (apiserver_request_total)\n  %-58s %8s %8s\n", "request", "count", "/member")
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-48s %8.0f %8.2f\n", k, r.requests[k], r.perMember(r.requests[k]))
+		v := r.requests.real[k]
+		if base, ok := strings.CutSuffix(k, " (dry run)"); ok {
+			v = r.requests.dryRun[base]
+		}
+		fmt.Fprintf(w, "  %-58s %8.0f %8.2f\n", k, v, r.perMember(v))
 	}
+}
+
+// firstTenthReady is when the first 10% of the members were Ready by their own condition.
+func (r *result) firstTenthReady() time.Duration { return r.memberReadyProgress.at[0] }
+
+// summary is one machine-readable line of the run's key figures: times in seconds, ratios, writes and dry
+// runs per member by the operator, the manager's peak RSS and CPU.
+func (r *result) summary() string {
+	return fmt.Sprintf("BENCH_SUMMARY n=%d bare_s=%.2f fair_s=%.2f created_s=%.2f ready_s=%.2f created_x_bare=%.2f ready_x_fair=%.2f "+
+		"first10_ready_s=%.2f first10_ready_frac=%.3f writes_per_member=%.2f dryruns_per_member=%.3f sim_writes_per_member=%.2f "+
+		"fair_writes_per_member=%.2f rss_mib=%d cpu_s=%.1f apiserver_cpu_s=%.1f machine_busy_pct=%.0f",
+		r.n, r.floor.create.Seconds(), r.fair.ready.Seconds(), r.created.Seconds(), r.ready.Seconds(),
+		ratio(r.created, r.floor.create), ratio(r.ready, r.fair.ready),
+		r.firstTenthReady().Seconds(), ratio(r.firstTenthReady(), r.ready),
+		r.perMember(r.operatorWrites()), r.perMember(r.operatorDryRuns()), r.perMember(r.writes(simResources...)),
+		r.perMember(r.fair.requests.writes(fairWriterResources...)), r.peakRSS>>20, r.cpu["manager"].Seconds(),
+		r.cpu["kube-apiserver"].Seconds(), 100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())))
 }
 
 // progressMarks are the fractions of members progress reports.
