@@ -4,7 +4,7 @@
 // Wukong's operator writes KubeVirt VirtualMachines, CDI DataVolumes, Multus NetworkAttachmentDefinitions and
 // a cloud-init Secret. On a machine without kubelet or KVM nothing would ever act on those objects, so the
 // operator's readiness, rollout and failure handling could not be exercised. This package plays the parts
-// of CDI (DataVolume imports, and clones that wait in CloneScheduled for their source; see clone.go), virt-api (the VirtualMachine mutating webhook), virt-controller
+// of CDI (DataVolume imports, clones that wait in CloneScheduled for their source — clone.go — and its DataVolume webhook's clone authorization — cdi_webhook.go), virt-api (the VirtualMachine mutating webhook), virt-controller
 // (VirtualMachine -> VirtualMachineInstance, live updates, RestartRequired, firmware UUIDs) and virt-handler
 // (VirtualMachineInstance phases, node, interfaces, addresses, hotplugged CPU and memory) against a real
 // kube-apiserver, writing the same fields the real components write. Each behaviour modelled on KubeVirt

@@ -191,7 +191,7 @@ func TestWebhookLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale := (&virtAPI{name: "sim-virt-api-stale"}).configuration("https://"+addr+vmMutatePath, ca)
+	stale := (&virtAPI{name: "sim-virt-api-stale"}).configuration("https://"+addr, ca)
 	if err := env.Client.Create(context.Background(), stale); err != nil {
 		t.Fatal(err)
 	}

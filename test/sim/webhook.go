@@ -85,13 +85,14 @@ func startVirtAPI(ctx context.Context, c client.Client) (*virtAPI, error) {
 	}
 	mux.Handle(vmMutatePath, &admission.Webhook{Handler: admission.HandlerFunc(handleVMMutation)})
 	mux.Handle(vmValidatePath, &admission.Webhook{Handler: admission.HandlerFunc(v.handleVMValidation)})
+	mux.Handle(dvMutatePath, &admission.Webhook{Handler: admission.HandlerFunc(v.handleDataVolumeMutation)})
 	go func() { v.served <- v.server.ServeTLS(ln, "", "") }()
 
 	if err := deleteStaleVirtAPIs(ctx, c); err != nil {
 		_ = v.server.Close()
 		return nil, err
 	}
-	cfg := v.configuration("https://"+ln.Addr().String()+vmMutatePath, ca)
+	cfg := v.configuration("https://"+ln.Addr().String(), ca)
 	if err := c.Create(ctx, cfg); err != nil {
 		_ = v.server.Close()
 		return nil, fmt.Errorf("register MutatingWebhookConfiguration %s: %w", v.name, err)
@@ -136,22 +137,30 @@ func vmRules() []admissionregistrationv1.RuleWithOperations {
 	}}
 }
 
-// configuration is the webhook registration pointing at url, trusted through the PEM bundle ca.
-func (v *virtAPI) configuration(url string, ca []byte) *admissionregistrationv1.MutatingWebhookConfiguration {
+// configuration registers the mutating webhooks served at base (https://host:port): virt-api's VM mutator
+// and CDI's DataVolume mutator, trusted through the PEM bundle ca.
+func (v *virtAPI) configuration(base string, ca []byte) *admissionregistrationv1.MutatingWebhookConfiguration {
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := webhookTimeout
-	return &admissionregistrationv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: map[string]string{LabelVirtAPIWebhook: "true"}},
-		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:                    vmMutatorName,
+	hook := func(name, path string, rules []admissionregistrationv1.RuleWithOperations) admissionregistrationv1.MutatingWebhook {
+		url := base + path
+		return admissionregistrationv1.MutatingWebhook{
+			Name:                    name,
 			AdmissionReviewVersions: []string{"v1"},
 			SideEffects:             &none,
 			FailurePolicy:           &fail,
 			TimeoutSeconds:          &timeout,
-			Rules:                   vmRules(),
+			Rules:                   rules,
 			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
-		}},
+		}
+	}
+	return &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: map[string]string{LabelVirtAPIWebhook: "true"}},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{
+			hook(vmMutatorName, vmMutatePath, vmRules()),
+			hook(dvMutatorName, dvMutatePath, dvRules()),
+		},
 	}
 }
 

@@ -11,13 +11,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/test/samples"
 	"github.com/novasphere/wukong/test/sim"
 	"github.com/novasphere/wukong/test/testenv"
 )
@@ -33,11 +33,15 @@ func vmiCondition(i *kubevirtv1.VirtualMachineInstance, c kubevirtv1.VirtualMach
 }
 
 // TestIssue12WorkerSample applies config/samples/vm_v1alpha1_wukong_worker.yaml (issue 12's YAML in its
-// single-Wukong form) as written and checks, field by field, the VM's probe and eviction strategy, the
-// DataVolumes' access and volume modes and the merged cloud-init user data; the Wukong is not Ready while
-// the probe's initial delay runs, and Ready after it.
+// single-Wukong form) as written, with the golden image published by config/samples/golden-images: the
+// Wukong is not Ready while the probe's initial delay runs and Ready after it, reports the guest agent, and
+// its VM, DataVolumes, attachment and cloud-init Secret are checked field by field (test/samples, the same
+// checks as for every member of the set sample).
 func TestIssue12WorkerSample(t *testing.T) {
 	ns := namespace(t)
+	if err := samples.ApplyGoldenImage(t.Context(), h.Client); err != nil {
+		t.Fatal(err)
+	}
 	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", "vm_v1alpha1_wukong_worker.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -69,66 +73,15 @@ func TestIssue12WorkerSample(t *testing.T) {
 	if d := readyAt.Sub(runningAt); d < 10*time.Second {
 		t.Errorf("Ready %v after the instance started, before the probe's initialDelaySeconds 10", d)
 	}
+	// No disk names an access mode: the StorageProfile's applies, and the simulated cluster's is shared.
 	if c := vmiCondition(inst, kubevirtv1.VirtualMachineInstanceIsMigratable); c == nil || c.Status != corev1.ConditionTrue {
-		t.Errorf("LiveMigratable %+v, want True for ReadWriteMany disks", c)
+		t.Errorf("LiveMigratable %+v, want True", c)
 	}
-
-	vm := &kubevirtv1.VirtualMachine{}
-	get(t, ns, name, vm)
-	spec := vm.Spec.Template.Spec
-	wantProbe := &kubevirtv1.Probe{
-		Handler:             kubevirtv1.Handler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(22)}},
-		InitialDelaySeconds: 10,
+	if g := ready.Status.Guest; g == nil || !g.AgentConnected || g.OS == "" {
+		t.Errorf("status.guest %+v, want what the guest agent reports", ready.Status.Guest)
 	}
-	if !reflect.DeepEqual(spec.ReadinessProbe, wantProbe) {
-		t.Errorf("VM readinessProbe %+v, want %+v", spec.ReadinessProbe, wantProbe)
-	}
-	if spec.EvictionStrategy == nil || *spec.EvictionStrategy != kubevirtv1.EvictionStrategyLiveMigrate {
-		t.Errorf("VM evictionStrategy %v, want LiveMigrate", spec.EvictionStrategy)
-	}
-	if spec.LivenessProbe != nil {
-		t.Errorf("VM livenessProbe %+v, want none", spec.LivenessProbe)
-	}
-	block := corev1.PersistentVolumeBlock
-	for _, d := range []struct {
-		disk string
-		mode *corev1.PersistentVolumeMode
-	}{{"system", &block}, {"data", nil}} {
-		dv := &cdiv1.DataVolume{}
-		get(t, ns, naming.DataVolume(name, d.disk), dv)
-		s := dv.Spec.Storage
-		if !reflect.DeepEqual(s.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}) || !reflect.DeepEqual(s.VolumeMode, d.mode) {
-			t.Errorf("DataVolume %s: accessModes %v volumeMode %v, want [ReadWriteMany] %v", dv.Name, s.AccessModes, s.VolumeMode, d.mode)
-		}
-	}
-
-	s := &corev1.Secret{}
-	get(t, ns, naming.CloudInitSecret(name), s)
-	ud := string(s.Data["userdata"])
-	if !strings.HasPrefix(ud, "#cloud-config\n") {
-		t.Errorf("user data does not start with #cloud-config:\n%s", ud)
-	}
-	var got map[string]any
-	if err := yaml.Unmarshal([]byte(ud), &got); err != nil {
-		t.Fatalf("user data is not YAML: %v", err)
-	}
-	want := map[string]any{
-		"hostname":         "k8s-worker",
-		"manage_etc_hosts": true,
-		"packages":         []any{"nfs-common"},
-		"runcmd":           []any{[]any{"sh", "-c", "echo joining as $(hostname) >> /var/log/join.log"}},
-		"users": []any{map[string]any{
-			"name": "ops", "lock_passwd": true, "sudo": "ALL=(ALL) NOPASSWD:ALL",
-			"ssh_authorized_keys": []any{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly ops@example"},
-		}},
-	}
-	if !reflect.DeepEqual(got, want) {
-		gotY, _ := yaml.Marshal(got)
-		wantY, _ := yaml.Marshal(want)
-		t.Errorf("merged user data\n got:\n%s\nwant:\n%s", gotY, wantY)
-	}
-	if !strings.Contains(string(s.Data["networkdata"]), "10.0.0.10/24") {
-		t.Errorf("network data lost the static address:\n%s", s.Data["networkdata"])
+	if err := samples.CheckWorker(t.Context(), h.Client, ns, name, "10.0.0.10/24"); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/novasphere/wukong/internal/redact"
 )
@@ -41,6 +42,9 @@ func admissionRefusal(err error) (string, bool) {
 		return "", false
 	}
 	msg := status.Status().Message
+	if cloneNotAuthorized(status.Status()) {
+		return "", false
+	}
 	switch {
 	case apierrors.IsInvalid(err):
 	case (apierrors.IsBadRequest(err) || apierrors.IsForbidden(err)) &&
@@ -53,4 +57,22 @@ func admissionRefusal(err error) (string, bool) {
 		msg = err.Error()
 	}
 	return redact.String(msg), true
+}
+
+// cloneNotAuthorized reports whether CDI's DataVolume webhook refused a clone because the requester (the
+// operator's ServiceAccount) may not clone from the source namespace. CDI answers 422 with a cause on
+// spec.source.PVC.namespace whose message is CanUserClonePVC's reason (cdi-api v1.63
+// pkg/apis/core/v1beta1/authorize_utils.go, pkg/apiserver/webhooks/datavolume-mutate.go). It looks like an
+// invalid spec but is about RBAC in the source namespace: it is retried, and succeeds once an administrator
+// grants the clone (docs/disks.md), without an edit of the Wukong.
+func cloneNotAuthorized(s metav1.Status) bool {
+	if s.Details == nil {
+		return false
+	}
+	for _, c := range s.Details.Causes {
+		if c.Field == "spec.source.PVC.namespace" && strings.Contains(c.Message, "insufficient permissions in clone source namespace") {
+			return true
+		}
+	}
+	return false
 }

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/test/sim"
+	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/test/samples"
 )
 
 // dataVolumesBySource counts a namespace's DataVolumes (not being deleted) by how CDI fills them: "import"
@@ -159,23 +159,27 @@ func TestImportOnceTwentyMembers(t *testing.T) {
 	})
 }
 
-// TestDataSourceSet applies config/samples/vm_v1alpha1_wukongset_datasource.yaml, the issue's set: every
-// member's system disk clones the DataSource os-images/ubuntu-22.04 and reaches Ready.
-func TestDataSourceSet(t *testing.T) {
-	ns := namespace(t, "datasource")
-	if err := sim.PublishImage(t.Context(), h.Client, "os-images", "ubuntu-22.04", resource.MustParse("20Gi")); err != nil {
+// TestIssue12WorkersSet applies config/samples/vm_v1alpha1_wukongset_workers.yaml, issue 12's set as written,
+// with the golden image published by config/samples/golden-images: every member's system disk clones the
+// DataSource os-images/ubuntu-22.04, its data disk is blank, and each member reaches Ready (after its readiness
+// probe's initial delay) with its VM, DataVolumes, attachment and cloud-init contents checked field by field
+// for its own name and address (test/samples, the same checks as the single-Wukong form).
+func TestIssue12WorkersSet(t *testing.T) {
+	ns := namespace(t, "workers")
+	if err := samples.ApplyGoldenImage(t.Context(), h.Client); err != nil {
 		t.Fatal(err)
 	}
-	set := sample(t, "vm_v1alpha1_wukongset_datasource.yaml", ns)
+	set := sample(t, "vm_v1alpha1_wukongset_workers.yaml", ns)
 	set, _ = createRolledOut(t, set)
-	count, dvs := dataVolumesBySource(t, ns)
-	want := map[string]int{"datasource:os-images/ubuntu-22.04": 3, "blank": 3}
+	count, _ := dataVolumesBySource(t, ns)
+	want := map[string]int{"datasource:" + samples.GoldenImage: 3, "blank": 3}
 	if fmt.Sprint(count) != fmt.Sprint(want) {
 		t.Errorf("DataVolumes by source %v, want %v", count, want)
 	}
-	for _, dv := range dvs {
-		if dv.Status.Phase != cdiv1.Succeeded {
-			t.Errorf("DataVolume %s is %s", dv.Name, dv.Status.Phase)
+	for i := range 3 {
+		member := naming.Member(set.Name, i)
+		if err := samples.CheckWorker(t.Context(), h.Client, ns, member, fmt.Sprintf("10.0.0.%d/24", 10+i)); err != nil {
+			t.Error(err)
 		}
 	}
 }
