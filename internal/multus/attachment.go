@@ -1,15 +1,33 @@
-// Package multus builds the Multus NetworkAttachmentDefinitions a Wukong owns and names the networks its VM
-// attaches to. The functions are pure and their output is deterministic (the CNI config is marshalled from a
-// struct, so its keys keep one order), so the controller can skip writes when nothing changed.
+// Package multus builds the Multus NetworkAttachmentDefinitions a Wukong's networks attach to and names the
+// networks its VM attaches to. The functions are pure and their output is deterministic (the CNI config is
+// marshalled from a struct, so its keys keep one order), so the controller can skip writes when nothing
+// changed.
+//
+// A network without nadName attaches to an attachment the operator creates:
+//   - a Wukong that no WukongSet controls owns one per network, <wukong>-<network>;
+//   - the members of a WukongSet share one per distinct network: <set>-<network>-<hash>, controlled by the set
+//     (deleted with it by the garbage collector), where the hash covers what the attachment is made of (the
+//     CNI plugin, bridge or master, VLAN and SR-IOV resource; not the guest's addresses, which cloud-init
+//     configures). Members whose rendered networks are the same share one attachment; a template whose
+//     ${INDEX} gives each member its own VLAN gets one per VLAN. A name is never reused for other settings, so
+//     a shared attachment is created once and never has to change.
+//
+// A VM is not a pod: changing the attachment a running VM refers to is a change of its template that KubeVirt
+// applies only by a restart. So a set member whose VM already refers to its own <wukong>-<network> attachment
+// (created before attachments were shared) keeps it for that network (see OwnInUse); only new VMs, and VMs
+// re-created by the operator, use the shared attachment. See docs/networks.md.
 package multus
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 
 	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubevirtv1 "kubevirt.io/api/core/v1"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/naming"
@@ -41,20 +59,36 @@ type cniConfig struct {
 	IPAM *struct{} `json:"ipam,omitempty"`
 }
 
-// Attachments returns one NetworkAttachmentDefinition per network of w that does not name an existing one
-// (nadName), in spec order. It fails on a network type it does not know or a field the type cannot honour.
+// Attachments returns the NetworkAttachmentDefinitions a new VM of w attaches to, one per network that does
+// not name an existing one (nadName), in spec order: w's own, or, for a member of a WukongSet, the set's
+// shared ones. It fails on a network type it does not know or a field the type cannot honour.
 func Attachments(w *v1alpha1.Wukong) ([]*nadv1.NetworkAttachmentDefinition, error) {
+	return AttachmentsFor(w, nil)
+}
+
+// AttachmentsFor is Attachments for a Wukong whose existing VM already refers to w's own attachment for the
+// networks in own (OwnInUse): those keep w's own attachment.
+func AttachmentsFor(w *v1alpha1.Wukong, own map[string]bool) ([]*nadv1.NetworkAttachmentDefinition, error) {
+	set := SetOf(w)
 	nads := make([]*nadv1.NetworkAttachmentDefinition, 0, len(w.Spec.Networks))
 	for i, n := range w.Spec.Networks {
 		if n.NADName != "" {
 			continue
 		}
-		name := naming.Attachment(w.Name, n.Name)
-		config, err := Config(name, n)
+		var meta metav1.ObjectMeta
+		if set == nil || own[n.Name] {
+			meta = owner.ObjectMeta(w, naming.Attachment(w.Name, n.Name))
+		} else {
+			name, err := SharedName(set.Name, n)
+			if err != nil {
+				return nil, fmt.Errorf("spec.networks[%d]: %w", i, err)
+			}
+			meta = sharedMeta(w.Namespace, name, set)
+		}
+		config, err := Config(meta.Name, n)
 		if err != nil {
 			return nil, fmt.Errorf("spec.networks[%d]: %w", i, err)
 		}
-		meta := owner.ObjectMeta(w, name)
 		if n.Type == v1alpha1.NetworkTypeSRIOV && n.ResourceName != "" {
 			meta.Annotations = map[string]string{ResourceNameAnnotation: n.ResourceName}
 		}
@@ -70,10 +104,93 @@ func Attachments(w *v1alpha1.Wukong) ([]*nadv1.NetworkAttachmentDefinition, erro
 	return nads, nil
 }
 
+// SetOf returns the controller reference of the WukongSet that controls w, nil when none does.
+func SetOf(w *v1alpha1.Wukong) *metav1.OwnerReference {
+	ref := metav1.GetControllerOf(w)
+	if ref == nil || ref.Kind != SetKind || ref.APIVersion != v1alpha1.GroupVersion.String() {
+		return nil
+	}
+	return ref
+}
+
+// SetKind is the kind of the owner whose members share attachments.
+const SetKind = "WukongSet"
+
+// sharedMeta is the metadata of a set's shared attachment: controlled by the set, so the garbage collector
+// deletes it with the set and a foreground deletion of the set waits for it (blockOwnerDeletion; under
+// OwnerReferencesPermissionEnforcement that needs update on wukongsets/finalizers). Its labels name the set,
+// not a member: no member owns it.
+func sharedMeta(namespace, name string, set *metav1.OwnerReference) metav1.ObjectMeta {
+	controller, block := true, true
+	return metav1.ObjectMeta{
+		Name:      name,
+		Namespace: namespace,
+		Labels:    map[string]string{v1alpha1.LabelSet: set.Name},
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion:         set.APIVersion,
+			Kind:               set.Kind,
+			Name:               set.Name,
+			UID:                set.UID,
+			Controller:         &controller,
+			BlockOwnerDeletion: &block,
+		}},
+	}
+}
+
+// SharedName is the name of the attachment the members of set share for network n (naming.SetAttachment):
+// the set, the network and a hash of what the attachment is made of. It fails when n cannot be built.
+func SharedName(set string, n v1alpha1.Network) (string, error) {
+	h, err := settingsHash(set, n)
+	if err != nil {
+		return "", err
+	}
+	return naming.SetAttachment(set, n.Name, h), nil
+}
+
+// hashLength is how many hex digits of the settings hash a shared attachment's name carries: 40 bits, so
+// even a set of 10,000 members with a VLAN each has a chance of about 1 in 20 million of two members' names
+// colliding.
+const hashLength = 10
+
+// settingsHash hashes what a network's attachment is made of, after defaults, as the CNI plugin sees it: the
+// plugin, the bridge or master interface, the VLAN and the SR-IOV resource. It leaves out the addresses
+// (configured by the guest, not the attachment), and the CNI version, mode and IPAM key, which the operator
+// writes the same for every attachment of a type: a new operator version that writes them differently
+// updates the attachments in place instead of renaming them, which would change every VM's template and
+// restart every VM. The set and network names are hashed too, so a name cut to fit stays unique.
+func settingsHash(set string, n v1alpha1.Network) (string, error) {
+	c, err := plugin(n)
+	if err != nil {
+		return "", err
+	}
+	resource := ""
+	if n.Type == v1alpha1.NetworkTypeSRIOV {
+		resource = n.ResourceName
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{
+		set, n.Name, c.Type, c.Bridge, c.Master, fmt.Sprint(c.VLAN), resource,
+	}, "\x00")))
+	return hex.EncodeToString(sum[:])[:hashLength], nil
+}
+
 // Config is the CNI JSON of the attachment named name for network n. An empty type means bridge, the API's
 // default.
 func Config(name string, n v1alpha1.Network) (string, error) {
-	c := cniConfig{CNIVersion: CNIVersion, Name: name}
+	c, err := plugin(n)
+	if err != nil {
+		return "", err
+	}
+	c.CNIVersion, c.Name = CNIVersion, name
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("marshal CNI config: %w", err)
+	}
+	return string(b), nil
+}
+
+// plugin is the CNI config of network n without its version and name.
+func plugin(n v1alpha1.Network) (cniConfig, error) {
+	var c cniConfig
 	vlan := int32(0)
 	if n.VLANID != nil {
 		vlan = *n.VLANID
@@ -85,7 +202,7 @@ func Config(name string, n v1alpha1.Network) (string, error) {
 		// The API rejects this too; refusing here keeps a template-rendered spec from silently losing its
 		// VLAN, which macvlan has no field for.
 		if n.VLANID != nil {
-			return "", fmt.Errorf("vlanId: not supported for macvlan networks")
+			return c, fmt.Errorf("vlanId: not supported for macvlan networks")
 		}
 		// An empty master lets the plugin pick the node's default-route interface.
 		c.Type, c.Master, c.Mode, c.IPAM = "macvlan", n.BridgeName, "bridge", &struct{}{}
@@ -95,27 +212,63 @@ func Config(name string, n v1alpha1.Network) (string, error) {
 		// ovs-cni has no IPAM support, so the key is left out.
 		c.Type, c.Bridge, c.VLAN = "ovs", bridgeOrDefault(n.BridgeName), vlan
 	default:
-		return "", fmt.Errorf("type: unsupported network type %q", n.Type)
+		return c, fmt.Errorf("type: unsupported network type %q", n.Type)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("marshal CNI config: %w", err)
-	}
-	return string(b), nil
+	return c, nil
 }
 
-// NetworkName is the Multus network name ("namespace/name") the VM refers to for network n: nadName as given
-// when it has a namespace, nadName in w's namespace when it has none, or the attachment w owns. The
-// namespace is always written out so the VM's spec does not depend on KubeVirt's defaulting.
+// NetworkName is the Multus network name ("namespace/name") a new VM of w refers to for network n: nadName as
+// given when it has a namespace, nadName in w's namespace when it has none, the set's shared attachment for a
+// member of a WukongSet, or else w's own attachment. The namespace is always written out so the VM's spec
+// does not depend on KubeVirt's defaulting.
 func NetworkName(w *v1alpha1.Wukong, n v1alpha1.Network) string {
+	return NetworkNameFor(w, n, nil)
+}
+
+// NetworkNameFor is NetworkName for a Wukong whose existing VM already refers to w's own attachment for the
+// networks in own (OwnInUse).
+func NetworkNameFor(w *v1alpha1.Wukong, n v1alpha1.Network, own map[string]bool) string {
 	switch {
 	case n.NADName == "":
+		if set := SetOf(w); set != nil && !own[n.Name] {
+			// A network the builders refuse has no shared name; its error is reported by Attachments.
+			if name, err := SharedName(set.Name, n); err == nil {
+				return w.Namespace + "/" + name
+			}
+		}
 		return w.Namespace + "/" + naming.Attachment(w.Name, n.Name)
 	case strings.Contains(n.NADName, "/"):
 		return n.NADName
 	default:
 		return w.Namespace + "/" + n.NADName
 	}
+}
+
+// OwnInUse returns the networks of w (without nadName) for which vm, w's existing VM, refers to w's own
+// attachment <wukong>-<network>: the networks that keep it, because moving a VM to another attachment is a
+// template change KubeVirt applies only by a restart. nil when vm is nil.
+func OwnInUse(w *v1alpha1.Wukong, vm *kubevirtv1.VirtualMachine) map[string]bool {
+	if vm == nil || vm.Spec.Template == nil {
+		return nil
+	}
+	refers := map[string]string{}
+	for _, n := range vm.Spec.Template.Spec.Networks {
+		if n.Multus != nil {
+			refers[n.Name] = n.Multus.NetworkName
+		}
+	}
+	var own map[string]bool
+	for _, n := range w.Spec.Networks {
+		name := naming.Attachment(w.Name, n.Name)
+		// KubeVirt resolves a name without a namespace in the VM's own.
+		if r := refers[n.Name]; n.NADName == "" && (r == w.Namespace+"/"+name || r == name) {
+			if own == nil {
+				own = map[string]bool{}
+			}
+			own[n.Name] = true
+		}
+	}
+	return own
 }
 
 func bridgeOrDefault(b string) string {

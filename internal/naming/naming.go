@@ -38,6 +38,25 @@ func DataVolume(wukong, disk string) string { return wukong + "-" + disk }
 // Attachment is the name of the NetworkAttachmentDefinition a Wukong owns for one of its networks.
 func Attachment(wukong, network string) string { return wukong + "-" + network }
 
+// MaxAttachmentName is the longest name SetAttachment returns: a DNS-1123 label. A NetworkAttachmentDefinition
+// name may be a 253-character DNS subdomain, but Multus checks the name part of a network selection
+// ("namespace/name@interface") against the DNS-1123 label pattern (no dots), and CNI plugins use the config's
+// name (the attachment's name here) in places that are labels; 63 characters without dots passes all of them.
+const MaxAttachmentName = 63
+
+// SetAttachment is the name of the NetworkAttachmentDefinition the members of set share for network when
+// the network's attachment settings hash to configHash: <set>-<network>-<configHash>. When that is longer
+// than MaxAttachmentName, <set>-<network> is cut (and a trailing "-" dropped) so the whole fits; the hash is
+// kept whole and is computed over the set and network names as well (internal/multus), so a cut name is as
+// unique as a whole one. The set and the network are also on the object's labels.
+func SetAttachment(set, network, configHash string) string {
+	prefix := set + "-" + network
+	if limit := MaxAttachmentName - 1 - len(configHash); len(prefix) > limit {
+		prefix = strings.TrimRight(prefix[:max(limit, 0)], "-")
+	}
+	return prefix + "-" + configHash
+}
+
 // CloudInitSecret is the name of the Secret holding a Wukong's cloud-init user and network data.
 func CloudInitSecret(wukong string) string { return wukong + "-cloudinit" }
 

@@ -1,12 +1,17 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
 	"strings"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 )
 
@@ -164,4 +169,41 @@ func hash32(s string) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(s))
 	return h.Sum32()
+}
+
+// attachmentRefs are the NetworkAttachmentDefinitions an instance's Multus networks select, resolved as
+// Multus resolves a network selection element: "namespace/name", or a bare name in the instance's own
+// namespace, with an "@interface" suffix dropped (multus-cni pkg/k8sclient parsePodNetworkObjectName). Who
+// owns an attachment, a Wukong, a WukongSet or a user, does not matter: Multus looks it up by name only.
+func attachmentRefs(vmi *kubevirtv1.VirtualMachineInstance) []types.NamespacedName {
+	var refs []types.NamespacedName
+	for _, n := range vmi.Spec.Networks {
+		if n.Multus == nil || n.Multus.NetworkName == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(n.Multus.NetworkName, "@")
+		ref := types.NamespacedName{Namespace: vmi.Namespace, Name: name}
+		if ns, nm, ok := strings.Cut(name, "/"); ok {
+			ref = types.NamespacedName{Namespace: ns, Name: nm}
+		}
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// missingAttachment is what Multus says when the launcher pod of an instance selects an attachment that
+// does not exist: the CNI ADD fails, so the pod sandbox is never created and the pod stays in
+// ContainerCreating (multus-cni getKubernetesDelegate: "cannot find a network-attachment-definition (name)
+// in namespace (ns): ..."). "" when every attachment the instance selects exists.
+func missingAttachment(ctx context.Context, c client.Reader, vmi *kubevirtv1.VirtualMachineInstance) (string, error) {
+	for _, ref := range attachmentRefs(vmi) {
+		err := c.Get(ctx, ref, &nadv1.NetworkAttachmentDefinition{})
+		if apierrors.IsNotFound(err) {
+			return fmt.Sprintf("cannot find a network-attachment-definition (%s) in namespace (%s): %v", ref.Name, ref.Namespace, err), nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("get NetworkAttachmentDefinition %s: %w", ref, err)
+		}
+	}
+	return "", nil
 }

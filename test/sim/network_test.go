@@ -1,10 +1,15 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 )
 
@@ -127,5 +132,56 @@ func TestNodeFor(t *testing.T) {
 	}
 	if len(spread) < 2 {
 		t.Errorf("eight VMs all on %v", spread)
+	}
+}
+
+// multusVMI is an instance in namespace ns whose Multus networks select the given names.
+func multusVMI(ns string, selections ...string) *kubevirtv1.VirtualMachineInstance {
+	vmi := &kubevirtv1.VirtualMachineInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"}}
+	vmi.Spec.Networks = []kubevirtv1.Network{{Name: "default", NetworkSource: kubevirtv1.NetworkSource{Pod: &kubevirtv1.PodNetwork{}}}}
+	for i, sel := range selections {
+		vmi.Spec.Networks = append(vmi.Spec.Networks, kubevirtv1.Network{
+			Name: string(rune('a' + i)), NetworkSource: kubevirtv1.NetworkSource{Multus: &kubevirtv1.MultusNetwork{NetworkName: sel}},
+		})
+	}
+	return vmi
+}
+
+func TestAttachmentRefs(t *testing.T) {
+	got := attachmentRefs(multusVMI("prod", "prod/web-0-lan", "shared", "other/net@eth5", "net2@eth6"))
+	want := []types.NamespacedName{
+		{Namespace: "prod", Name: "web-0-lan"},
+		{Namespace: "prod", Name: "shared"},
+		{Namespace: "other", Name: "net"},
+		{Namespace: "prod", Name: "net2"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("attachmentRefs = %v, want %v", got, want)
+	}
+}
+
+// TestMissingAttachment looks attachments up on the apiserver as Multus does: by name, whoever owns them (here
+// nobody, as a WukongSet's shared attachment is no Wukong's), and reports a missing one in Multus's words.
+func TestMissingAttachment(t *testing.T) {
+	ctx := context.Background()
+	ns, err := env.Namespace(ctx, "sim-nad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, &nadv1.NetworkAttachmentDefinition{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-lan-0123456789"},
+		Spec:       nadv1.NetworkAttachmentDefinitionSpec{Config: `{"cniVersion":"0.3.1","type":"bridge","bridge":"br1"}`},
+	})
+	msg, err := missingAttachment(ctx, env.Client, multusVMI(ns, ns+"/web-lan-0123456789", "web-lan-0123456789"))
+	if err != nil || msg != "" {
+		t.Errorf("missingAttachment with every attachment present = %q, %v; want none", msg, err)
+	}
+	msg, err = missingAttachment(ctx, env.Client, multusVMI(ns, ns+"/web-lan-0123456789", ns+"/web-0-dmz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "cannot find a network-attachment-definition (web-0-dmz) in namespace (" + ns + "): "
+	if !strings.HasPrefix(msg, want) || !strings.HasSuffix(msg, `"web-0-dmz" not found`) {
+		t.Errorf("missingAttachment = %q, want Multus's %q...not found", msg, want)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/kubevirt"
 	"github.com/novasphere/wukong/internal/multus"
+	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/owner"
 )
 
@@ -32,16 +33,28 @@ type children struct {
 	vm          *kubevirtv1.VirtualMachine
 }
 
-// desiredChildren builds every child with the pure builders.
-func desiredChildren(w *vmv1alpha1.Wukong, creds cloudinit.Credentials) (*children, error) {
+// inputs is what a Wukong's children are built from besides the Wukong itself.
+type inputs struct {
+	// creds are the cloud-init credentials read from the Secrets the Wukong refers to.
+	creds cloudinit.Credentials
+	// ownAttachments are the networks for which the Wukong's existing VM refers to the Wukong's own
+	// attachment although a WukongSet controls it (multus.OwnInUse): they keep it, since moving a VM to the
+	// set's shared attachment is a template change KubeVirt applies only by a restart.
+	ownAttachments map[string]bool
+}
+
+// desiredChildren builds every child with the pure builders. The VM a set member's builder returns refers
+// to the set's shared attachments; for the networks in in.ownAttachments it is pointed back at the
+// member's own, as its existing VM is.
+func desiredChildren(w *vmv1alpha1.Wukong, in inputs) (*children, error) {
 	var (
 		c   children
 		err error
 	)
-	if c.secret, err = cloudinit.Secret(w, creds); err != nil {
+	if c.secret, err = cloudinit.Secret(w, in.creds); err != nil {
 		return nil, err
 	}
-	if c.attachments, err = multus.Attachments(w); err != nil {
+	if c.attachments, err = multus.AttachmentsFor(w, in.ownAttachments); err != nil {
 		return nil, err
 	}
 	if c.dataVolumes, err = cdi.DataVolumes(w); err != nil {
@@ -50,17 +63,70 @@ func desiredChildren(w *vmv1alpha1.Wukong, creds cloudinit.Credentials) (*childr
 	if c.vm, err = kubevirt.VirtualMachine(w); err != nil {
 		return nil, err
 	}
+	keepOwnAttachments(w, c.vm, in.ownAttachments)
 	return &c, nil
 }
+
+// keepOwnAttachments points the VM's Multus networks in own at w's own attachments.
+func keepOwnAttachments(w *vmv1alpha1.Wukong, vm *kubevirtv1.VirtualMachine, own map[string]bool) {
+	if len(own) == 0 || vm.Spec.Template == nil {
+		return
+	}
+	for _, n := range w.Spec.Networks {
+		if !own[n.Name] {
+			continue
+		}
+		for i := range vm.Spec.Template.Spec.Networks {
+			if net := &vm.Spec.Template.Spec.Networks[i]; net.Name == n.Name && net.Multus != nil {
+				net.Multus.NetworkName = multus.NetworkNameFor(w, n, own)
+			}
+		}
+	}
+}
+
+// ownAttachmentsInUse reads the Wukong's existing VM from the cache and returns the networks it still
+// attaches through the Wukong's own attachment (multus.OwnInUse). Only a set member can have any: a Wukong
+// no set controls always uses its own.
+func (r *Reconciler) ownAttachmentsInUse(ctx context.Context, w *vmv1alpha1.Wukong) (map[string]bool, error) {
+	if multus.SetOf(w) == nil || len(w.Spec.Networks) == 0 {
+		return nil, nil
+	}
+	vm := &kubevirtv1.VirtualMachine{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: naming.VirtualMachine(w.Name)}, vm)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get VirtualMachine %s: %w", w.Name, err)
+	}
+	return multus.OwnInUse(w, vm), nil
+}
+
+// A set member creates the set's shared attachments with the set as their controller owner and
+// blockOwnerDeletion, which OwnerReferencesPermissionEnforcement authorizes as update on the set's
+// finalizers.
+// +kubebuilder:rbac:groups=vm.novasphere.dev,resources=wukongsets/finalizers,verbs=update
 
 // Default Secret keys when a SecretKeyRef names none.
 const (
 	defaultPasswordKey = "passwordHash"
 )
 
-// credentials reads the Secrets the cloud-init user and spec.cloudInit refer to. missing names a Secret or key
-// that does not exist (a condition, retried later); err is a failure to read.
-func (r *Reconciler) credentials(ctx context.Context, w *vmv1alpha1.Wukong) (creds cloudinit.Credentials, missing string, err error) {
+// credentials reads everything outside the Wukong its children are built from: the Secrets the cloud-init
+// user and spec.cloudInit refer to, and which networks its existing VM attaches through its own attachment
+// (ownAttachmentsInUse). missing names a Secret or key that does not exist (a condition, retried later); err
+// is a failure to read. (It keeps the name sync calls it by; "inputs" would fit it better now.)
+func (r *Reconciler) credentials(ctx context.Context, w *vmv1alpha1.Wukong) (in inputs, missing string, err error) {
+	if in.creds, missing, err = r.secretCredentials(ctx, w); err != nil || missing != "" {
+		return in, missing, err
+	}
+	in.ownAttachments, err = r.ownAttachmentsInUse(ctx, w)
+	return in, "", err
+}
+
+// secretCredentials reads the Secrets the cloud-init user and spec.cloudInit refer to. missing names a Secret
+// or key that does not exist; err is a failure to read.
+func (r *Reconciler) secretCredentials(ctx context.Context, w *vmv1alpha1.Wukong) (creds cloudinit.Credentials, missing string, err error) {
 	if ci := w.Spec.CloudInit; ci != nil && ci.UserData == "" && ci.UserDataSecretRef != nil {
 		ref := ci.UserDataSecretRef
 		data, missing, err := r.secretData(ctx, w.Namespace, ref.Name)
