@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +21,9 @@ import (
 type vmUpdate struct {
 	// applied is true when this reconcile wrote the VM: KubeVirt has not seen the new spec yet.
 	applied bool
+	// created is true when this reconcile created the VM: no instance runs, and the first one starts from
+	// the spec just applied.
+	created bool
 	// restarted is true when this reconcile asked KubeVirt to restart the VM.
 	restarted bool
 }
@@ -110,7 +114,7 @@ func upToDateCondition(w *vmv1alpha1.Wukong, obs *observed) (bool, string, strin
 		return false, vmv1alpha1.ReasonVMUpdating, "the VirtualMachine cannot be written yet (see Ready)"
 	case vm == nil:
 		return false, vmv1alpha1.ReasonVMUpdating, "VirtualMachine not created yet"
-	case obs.update.applied:
+	case obs.update.applied && !obs.update.created:
 		return false, vmv1alpha1.ReasonVMUpdating, "VirtualMachine updated; waiting for KubeVirt to take the change"
 	case obs.update.restarted:
 		return false, vmv1alpha1.ReasonRestarting, "restart requested to take a change KubeVirt cannot apply live"
@@ -127,7 +131,9 @@ func upToDateCondition(w *vmv1alpha1.Wukong, obs *observed) (bool, string, strin
 		return true, vmv1alpha1.ReasonUpToDate, ""
 	case len(vm.Status.StateChangeRequests) > 0:
 		return false, vmv1alpha1.ReasonRestarting, "KubeVirt is restarting the VM"
-	case vm.Status.DesiredGeneration != vm.Generation:
+	case vm.Status.DesiredGeneration != vm.Generation && instanceGeneration(vmi) != vm.Generation:
+		// KubeVirt reports desiredGeneration only once it has synced an instance; an instance it started from
+		// this very generation (its kubevirt.io/vm-generation annotation) is up to date before that report.
 		return false, vmv1alpha1.ReasonVMUpdating, fmt.Sprintf("waiting for KubeVirt to observe generation %d of the VirtualMachine", vm.Generation)
 	}
 	if c := vmCondition(vm, kubevirtv1.VirtualMachineRestartRequired); c != nil && c.Status == corev1.ConditionTrue {
@@ -174,4 +180,14 @@ func (r *Reconciler) healVM(ctx context.Context, desired *kubevirtv1.VirtualMach
 		return false, nil
 	}
 	return false, r.restart(ctx, vm, vmi)
+}
+
+// instanceGeneration is the VM generation KubeVirt started (or last updated) the instance from, its
+// kubevirt.io/vm-generation annotation; -1 when absent.
+func instanceGeneration(vmi *kubevirtv1.VirtualMachineInstance) int64 {
+	g, err := strconv.ParseInt(vmi.Annotations[kubevirtv1.VirtualMachineGenerationAnnotation], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return g
 }

@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/client-go/tools/events"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
@@ -48,6 +49,17 @@ type Reconciler struct {
 	// readySeen remembers Wukongs whose first Ready was observed, so the latency histogram counts each once;
 	// entries go when the Wukong does.
 	readySeen sync.Map
+	// statusWritten remembers this process's last status write of each Wukong (a statusWrite), so progress
+	// is written at most every ProgressInterval and a cache that has not caught up with that write is
+	// recognised; entries go when the Wukong does. After a restart the first progress write is not held back.
+	statusWritten sync.Map
+}
+
+// statusWrite is one status write of a Wukong: its UID, the resourceVersion the write produced and when.
+type statusWrite struct {
+	uid             types.UID
+	resourceVersion string
+	at              time.Time
 }
 
 // missingSecretRetry is how often a Wukong whose referenced Secret is missing looks again: users' Secrets are
@@ -55,15 +67,25 @@ type Reconciler struct {
 const missingSecretRetry = 30 * time.Second
 
 // Reconcile brings one Wukong's children to their desired state and records what it observes. Every exit
-// writes the status once, from a deferred patch (Cluster API's shape): an error becomes the Ready condition
-// and a Warning event, not only a log line, and the status's observedGeneration moves only on success.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+// computes the status and writes it from a deferred patch (Cluster API's shape) when it changed: an error
+// becomes the Ready condition and a Warning event, not only a log line, and the status's observedGeneration
+// moves only on success. A change of progress alone is written at most every ProgressInterval
+// (decideStatusWrite); the reconcile then comes back for it.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	w := &vmv1alpha1.Wukong{}
 	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.readySeen.Delete(req.NamespacedName)
+			r.statusWritten.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
+	}
+	last := r.lastStatusWrite(w)
+	if behind(w, last) {
+		// The cache has not caught up with this process's own status write: the status read is stale, and
+		// acting on it would write the same status again (and repeat its events). The write's watch event
+		// brings the Wukong back once the cache has it.
+		return ctrl.Result{}, nil
 	}
 	if !w.DeletionTimestamp.IsZero() {
 		// Children carry controller ownerReferences; the garbage collector removes them.
@@ -73,10 +95,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	obs := &observed{}
 	defer func() {
 		w.Status = computeStatus(w, obs, retErr)
+		change := classifyStatusChange(&before.Status, &w.Status)
+		write, retryAfter := decideStatusWrite(change, last.at, time.Now())
+		if !write {
+			// Held back (or unchanged): events and metrics follow what was written, so they see no change
+			// either, and the next pass compares against the same status.
+			w.Status = before.Status
+			res.RequeueAfter = soonest(res.RequeueAfter, retryAfter)
+		}
 		r.recordTransitions(before, w, obs)
 		r.observeReadyLatency(before, w)
-		if err := r.patchStatus(ctx, before, w); err != nil {
-			retErr = errors.Join(retErr, err)
+		if write {
+			log.FromContext(ctx).V(1).Info("write status", "phase", w.Status.Phase, "significant", change.significant)
+			if err := r.patchStatus(ctx, before, w); err != nil {
+				retErr = errors.Join(retErr, err)
+			} else {
+				r.statusWritten.Store(req.NamespacedName, statusWrite{uid: w.UID, resourceVersion: w.ResourceVersion, at: time.Now()})
+			}
 		}
 		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
 		// text may quote an image URL.
@@ -93,6 +128,35 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{RequeueAfter: missingSourceRetry}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// lastStatusWrite is this process's last status write of w, zero when there was none (of this UID).
+func (r *Reconciler) lastStatusWrite(w *vmv1alpha1.Wukong) statusWrite {
+	v, _ := r.statusWritten.Load(client.ObjectKeyFromObject(w))
+	last, _ := v.(statusWrite)
+	if last.uid != w.UID {
+		return statusWrite{}
+	}
+	return last
+}
+
+// behind reports whether w, as read from the cache, is older than the status write last: its
+// resourceVersion is below the one the write produced. Unordered resourceVersions (not from etcd) are never
+// behind.
+func behind(w *vmv1alpha1.Wukong, last statusWrite) bool {
+	if last.resourceVersion == "" {
+		return false
+	}
+	cmp, err := resourceversion.CompareResourceVersion(w.ResourceVersion, last.resourceVersion)
+	return err == nil && cmp < 0
+}
+
+// soonest is the earlier of two requeue delays, zero meaning none.
+func soonest(a, b time.Duration) time.Duration {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // sync creates or updates every child and records what it observed in obs. An invalid spec, a child the
@@ -204,9 +268,14 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 	case res != apply.Unchanged:
 		obs.wrote = append(obs.wrote, childWrite{result: res, obj: want.vm})
 		obs.update.applied = true
+		obs.update.created = res == apply.Created
 	}
 	if vm.UID != "" {
 		obs.vm = vm
+	}
+	if obs.update.created {
+		// Not in the cache yet; what was applied is what it holds, so the first status already names it.
+		obs.vm = want.vm
 	}
 
 	if _, err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil || obs.conflict != nil {
