@@ -1,6 +1,8 @@
 package render
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -16,15 +18,21 @@ type member struct {
 	children []client.Object
 }
 
-// memberChildren builds w's children as the Wukong controller does, from w as the apiserver stores it (the
-// Wukong CRD's defaults applied), with no credentials: the Secrets a spec refers to live in the cluster.
-// Owner references are removed (their UID is the apiserver's), and so is the cloud-init Secret's user data,
-// which holds credentials: see redactSecret.
-func memberChildren(w *vmv1alpha1.Wukong) ([]client.Object, error) {
+// memberChildren builds the children of w, a member of set, as the Wukong controller does: from w as the
+// apiserver stores it (the Wukong CRD's defaults applied) and controlled by set, as the set controller creates
+// it (what a builder derives from the owner, such as attachments a set's members share, comes out the same),
+// with no credentials: the Secrets a spec refers to live in the cluster. Owner references are removed from
+// the children (their UIDs are the apiserver's), and so is the cloud-init Secret's user data, which holds
+// credentials: see redactSecret.
+func memberChildren(set *vmv1alpha1.WukongSet, w *vmv1alpha1.Wukong) ([]client.Object, error) {
 	stored, err := defaulted(w)
 	if err != nil {
 		return nil, err
 	}
+	stored.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "WukongSet", Name: set.Name, UID: set.UID,
+		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+	}}
 	objs, err := children.Build(stored, cloudinit.Credentials{})
 	if err != nil {
 		return nil, err

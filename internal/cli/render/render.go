@@ -34,8 +34,9 @@ Wukong CRD embedded in this binary: OpenAPI schema (types, enums, bounds, patter
 and the x-kubernetes-validations CEL rules. The set itself is checked against the WukongSet CRD first.
 
 With --children, each member is followed by the objects the Wukong controller would write for it, built by
-the controller's own builders: the VirtualMachine, one DataVolume per disk, the cloud-init Secret and a
-NetworkAttachmentDefinition per network that names no existing one. The Secret's user data is left out (it
+the controller's own builders: the VirtualMachine, one DataVolume per disk, the cloud-init Secret and the
+NetworkAttachmentDefinitions the operator creates for networks that name no existing one (one several
+members share is printed once). The Secret's user data is left out (it
 carries the password hash, the SSH keys and the user's own cloud-config; Secrets the spec refers to are not
 read), its network data is printed.
 
@@ -222,17 +223,24 @@ func renderSet(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha
 	}
 	res := setResult{set: defaulted, members: make([]member, len(wukongs))}
 	var out []string
+	// An object several members share (an attachment of the set's) is printed once, after the first.
+	seen := map[string]bool{}
 	for i, w := range wukongs {
 		res.members[i] = member{wukong: w, index: i}
 		if !withChildren {
 			continue
 		}
-		objs, err := memberChildren(w)
+		objs, err := memberChildren(defaulted, w)
 		if err != nil {
 			out = append(out, fmt.Sprintf("member %s (index %d): %v", w.Name, i, err))
 			continue
 		}
-		res.members[i].children = objs
+		for _, obj := range objs {
+			if key := obj.GetNamespace() + " " + Name(obj); !seen[key] {
+				seen[key] = true
+				res.members[i].children = append(res.members[i].children, obj)
+			}
+		}
 	}
 	return res, out
 }
