@@ -3,6 +3,7 @@ package wukongset
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -12,9 +13,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/setcheck/membercheck"
 )
 
 // outcome is what executing a plan did.
@@ -26,7 +27,12 @@ type outcome struct {
 	// quotaBlocked counts members not created because a ResourceQuota has no room; quotaMessage says which.
 	quotaBlocked int
 	quotaMessage string
+	// created are the members created, for the status: the cache does not show them yet.
+	created []*vmv1alpha1.Wukong
 }
+
+// progressFunc is told, between slow-start batches of creates, every member the pass has created so far.
+type progressFunc func(created []*vmv1alpha1.Wukong)
 
 // newMember is a member to create: its index, the revision and template it is rendered from, and whether it
 // is a temporary surge member.
@@ -39,7 +45,8 @@ type newMember struct {
 
 // executeStep carries out a step: deletes, then stops and in-place updates, then validated creates, each
 // bounded in concurrency. A template that cannot be rendered for some member stops updates and creates.
-func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions, obs *observation) outcome {
+// progress is told what has been created between batches.
+func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions, obs *observation, progress progressFunc) outcome {
 	workers := r.concurrency(set)
 	if len(plan.Delete) > 0 {
 		if plan.Pass == passScale && diskRetention(set) == vmv1alpha1.DiskRetentionRetain {
@@ -72,11 +79,11 @@ func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet,
 	for _, c := range plan.Create {
 		creates = append(creates, newMember{index: c.Index, revision: c.Revision, template: revs.templates[c.Revision], surge: c.Surge})
 	}
-	toCreate, out := r.renderAndValidate(ctx, set, creates, workers)
+	toCreate, out := r.renderAndValidate(ctx, set, creates, workers, progress)
 	if out.failureReason != "" || out.err != nil || len(toCreate) == 0 {
 		return out
 	}
-	created := r.createMembers(ctx, set, toCreate, workers)
+	created := r.createMembers(ctx, set, toCreate, workers, progress)
 	created.quotaBlocked, created.quotaMessage = out.quotaBlocked, out.quotaMessage
 	return created
 }
@@ -89,38 +96,45 @@ func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
 	return max(n, 1)
 }
 
-// renderAndValidate renders every member of [0, replicas) from the current template (so an expression that
-// fails only at some index is caught before anything is created), renders the members to create from their
-// own revisions, and asks the apiserver to validate each of those with a server-side dry run, which keeps the
-// Wukong CRD the single source of truth for what is valid. An invalid member stops the whole batch: nothing is
-// created from a template that is invalid at any index.
-func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, creates []newMember, workers int) ([]*vmv1alpha1.Wukong, outcome) {
+// renderAndValidate validates the current template at every index of [0, replicas) offline (checkTemplate),
+// so an expression that fails only at some index is caught before anything is created, renders the members to
+// create from their own revisions (checking offline those the first step did not cover: surge members and
+// members of another revision), holds back what a ResourceQuota has no room for, and dry-runs one member per
+// shape not yet accepted (shapeKey) for admission webhooks and policies. An invalid member stops the whole
+// batch: nothing is created from a template that is invalid at any index.
+func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, creates []newMember, workers int, progress progressFunc) ([]*vmv1alpha1.Wukong, outcome) {
 	update := Revision(set)
-	for i := 0; i < replicas(set); i++ {
-		m, err := r.Renderer.Member(set, set.Spec.Template, i, update, false)
-		if err == nil {
-			// The rendered user data must merge with what the member's controller writes; the CRD's schema
-			// cannot parse YAML, so the dry run below would not catch it.
-			if err = cloudinit.ValidateUserData(m); err != nil {
-				err = fmt.Errorf("member %s: %w", m.Name, err)
-			}
-		}
-		if err != nil {
-			metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
-			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
-		}
+	invalid := func(msg string) ([]*vmv1alpha1.Wukong, outcome) {
+		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
+		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msg}
+	}
+	if problem, err := r.checkTemplate(ctx, set, update); err != nil {
+		return nil, outcome{err: err}
+	} else if problem != "" {
+		return invalid(problem)
 	}
 	var toCreate, surge []*vmv1alpha1.Wukong
+	var others []membercheck.Member
+	shapes := make(map[string]string, len(creates))
 	for _, c := range creates {
 		m, err := r.Renderer.Member(set, c.template, c.index, c.revision, c.surge)
 		if err != nil {
-			return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: err.Error()}
+			return invalid(err.Error())
+		}
+		if shapes[m.Name], err = shapeKey(c.template, m); err != nil {
+			return nil, outcome{err: fmt.Errorf("shape of member %s: %w", m.Name, err)}
+		}
+		if c.surge || c.revision != update || c.index >= replicas(set) {
+			others = append(others, membercheck.Member{Index: c.index, Object: m})
 		}
 		if c.surge {
 			surge = append(surge, m)
 		} else {
 			toCreate = append(toCreate, m)
 		}
+	}
+	if msg := problems(membercheck.Check(ctx, others, runtime.GOMAXPROCS(0))); msg != "" {
+		return invalid(msg)
 	}
 	// Quota is checked before anything is sent: the members that fit are created in index order, the rest
 	// wait for the quota to grow (its watch brings the set back). Rollout surge members are not held back:
@@ -139,26 +153,19 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	if len(toCreate) == 0 {
 		return nil, quota
 	}
-	errs := parallel(ctx, toCreate, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
-		err := r.Client.Create(ctx, m.DeepCopy(), client.DryRunAll)
-		if apierrors.IsAlreadyExists(err) {
-			return nil
-		}
-		return err
-	})
+	errs, refused := r.dryRunShapes(ctx, set, toCreate, shapes, workers)
 	if len(errs) == 0 {
 		return toCreate, quota
 	}
-	msgs, invalid := describe(errs)
-	if invalid {
-		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
-		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
+	msgs, templateFault := describe(errs)
+	if templateFault {
+		return invalid(msgs)
 	}
-	// A member refused for another reason (an admission policy, quota) does not stop the members before it:
-	// they are created in index order up to the first refused one, which is retried with backoff.
+	// A shape refused for another reason (an admission policy, quota) does not stop the members before it:
+	// they are created in index order up to the first member of a refused shape, which is retried with backoff.
 	var fit []*vmv1alpha1.Wukong
 	for _, m := range toCreate {
-		if errs[m.Name] != nil {
+		if refused[shapes[m.Name]] {
 			break
 		}
 		fit = append(fit, m)
@@ -166,19 +173,53 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	out := outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
 		err: fmt.Errorf("validate members of WukongSet %s: %s", set.Name, msgs)}
 	if len(fit) > 0 {
-		if created := r.createMembers(ctx, set, fit, workers); created.err != nil {
+		created := r.createMembers(ctx, set, fit, workers, progress)
+		if created.err != nil {
 			return nil, created
 		}
+		out.created = created.created
 	}
 	return nil, out
+}
+
+// dryRunShapes dry-runs the first member of each shape among members (in their order) that no dry run for the
+// set has accepted yet, and remembers the shapes accepted. It returns the errors by member name
+// and the shapes refused. AlreadyExists is an answer about the name, not the shape: the member exists.
+func (r *Reconciler) dryRunShapes(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, shapes map[string]string, workers int) (map[string]error, map[string]bool) {
+	v := r.validated.of(set)
+	var reps []*vmv1alpha1.Wukong
+	picked := map[string]bool{}
+	for _, m := range members {
+		if k := shapes[m.Name]; !v.shapes[k] && !picked[k] {
+			picked[k] = true
+			reps = append(reps, m)
+		}
+	}
+	errs := parallel(ctx, reps, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+		err := r.Client.Create(ctx, m.DeepCopy(), client.DryRunAll)
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	})
+	refused := map[string]bool{}
+	for _, m := range reps {
+		if errs[m.Name] != nil {
+			refused[shapes[m.Name]] = true
+		} else {
+			v.shapes[shapes[m.Name]] = true
+		}
+	}
+	return errs, refused
 }
 
 // createMembers creates members in slow-start batches of 1, 2, 4, … (capped by workers) and stops after the
 // first batch with a failure, so a systematic error (quota, admission) costs a few calls, not hundreds.
 // AlreadyExists is success: names are deterministic, so an object of that name created by an earlier pass
-// the cache has not shown yet is the member itself.
-func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, workers int) outcome {
-	done, errs := slowStart(ctx, members, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+// the cache has not shown yet is the member itself. progress hears of the members created after each batch;
+// one event says which members the call created.
+func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, workers int, progress progressFunc) outcome {
+	done, errs := slowStart(ctx, members, workers, progress, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		// Surge members are the rollout's: a repeated surge create only costs an AlreadyExists, while an
 		// expectation would make the scale planner count it as a regular member.
 		if m.Labels[vmv1alpha1.LabelSurge] != "true" {
@@ -195,16 +236,15 @@ func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		return err
 	})
 	metrics.MembersCreated.WithLabelValues(set.Namespace, set.Name).Add(float64(len(done)))
+	if len(done) > 0 {
+		r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created members %s", memberRanges(set, done))
+	}
 	if len(errs) > 0 {
-		if len(done) > 0 {
-			r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members", len(done))
-		}
 		msgs, _ := describe(errs)
-		return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
+		return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs, created: done,
 			err: fmt.Errorf("create members of WukongSet %s: %s", set.Name, msgs)}
 	}
-	r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created %d members: %s", len(done), span(members))
-	return outcome{}
+	return outcome{created: done}
 }
 
 // deleteMembers deletes members, each bound to the UID observed: a stale cache never deletes a same-named
@@ -227,8 +267,14 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		r.expect.forgetDelete(set.UID, name)
 		metrics.DeleteFailures.WithLabelValues(set.Namespace, set.Name, string(apierrors.ReasonForError(err))).Inc()
 	}
-	if deleted := len(victims) - len(errs); deleted > 0 {
-		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted %d members: %s", deleted, span(victims))
+	if len(victims) > len(errs) {
+		var deleted []*vmv1alpha1.Wukong
+		for _, m := range victims {
+			if errs[m.Name] == nil {
+				deleted = append(deleted, m)
+			}
+		}
+		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted members %s", memberRanges(set, deleted))
 	}
 	if len(errs) > 0 {
 		msgs, _ := describe(errs)
@@ -238,9 +284,10 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 }
 
 // slowStart runs fn on items in batches of 1, 2, 4, … (capped by workers) and stops after the first batch
-// with a failure, so a systematic error costs a few calls, not hundreds. It returns the items done and the
-// errors by member name.
-func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn func(context.Context, *vmv1alpha1.Wukong) error) ([]*vmv1alpha1.Wukong, map[string]error) {
+// with a failure, so a systematic error costs a few calls, not hundreds. After each batch that is not the
+// last, progress (when not nil) hears of the items done so far. It returns the items done and the errors by
+// member name.
+func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, progress progressFunc, fn func(context.Context, *vmv1alpha1.Wukong) error) ([]*vmv1alpha1.Wukong, map[string]error) {
 	var done []*vmv1alpha1.Wukong
 	for start, size := 0, 1; start < len(items); start, size = start+size, min(size*2, workers) {
 		batch := items[start:min(start+size, len(items))]
@@ -249,6 +296,9 @@ func slowStart(ctx context.Context, items []*vmv1alpha1.Wukong, workers int, fn 
 			if errs[m.Name] == nil {
 				done = append(done, m)
 			}
+		}
+		if progress != nil && len(errs) == 0 && start+size < len(items) {
+			progress(done)
 		}
 		if len(errs) > 0 {
 			return done, errs
@@ -315,11 +365,4 @@ func memberOrder(name string) int {
 		}
 	}
 	return 0
-}
-
-func span(ms []*vmv1alpha1.Wukong) string {
-	if len(ms) == 1 {
-		return ms[0].Name
-	}
-	return ms[0].Name + " … " + ms[len(ms)-1].Name
 }

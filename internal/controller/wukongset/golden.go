@@ -3,6 +3,7 @@ package wukongset
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -190,10 +191,17 @@ func (r *Reconciler) desiredGoldens(set *vmv1alpha1.WukongSet, plan stepPlan, re
 			}
 		}
 	}
-	for i := 0; i < replicas(set); i++ {
-		if _, gs, err := r.Renderer.member(set, set.Spec.Template, i, revs.update, false); err == nil {
-			add(gs)
+	// The current template's are known once per generation of the spec.
+	v := r.validated.of(set)
+	if !v.goldensKnown {
+		for i := 0; i < replicas(set); i++ {
+			if _, gs, err := r.Renderer.member(set, set.Spec.Template, i, revs.update, false); err == nil {
+				add(gs)
+			}
 		}
+		v.goldens, v.goldensKnown = slices.Clone(out), true
+	} else {
+		add(v.goldens)
 	}
 	for _, c := range plan.Create {
 		if c.Revision == revs.update && c.Index < replicas(set) {

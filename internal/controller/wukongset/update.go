@@ -86,7 +86,7 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 			items = append(items, m)
 		}
 	}
-	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+	done, errs := slowStart(ctx, items, workers, nil, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		updated := updatedMember(m, obs.desired[m.Name], obs.old[m.Name])
 		err := r.Client.Patch(ctx, updated, client.MergeFromWithOptions(m, client.MergeFromWithOptimisticLock{}))
 		if err == nil {
@@ -95,8 +95,8 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		return err
 	})
 	if len(done) > 0 {
-		r.event(set, "Normal", ReasonMembersUpdated, "Update", "updated %d members in place to revision %s: %s",
-			len(done), Revision(set), span(done))
+		r.event(set, "Normal", ReasonMembersUpdated, "Update", "updated members %s in place to revision %s",
+			memberRanges(set, done), Revision(set))
 	}
 	return failure(set, "update", ReasonUpdateFailed, errs)
 }
@@ -105,11 +105,11 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
 	items := obs.pick(names)
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, vmv1alpha1.AnnotationStopForUpdate, Revision(set))
-	done, errs := slowStart(ctx, items, workers, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
+	done, errs := slowStart(ctx, items, workers, nil, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		return r.Client.Patch(ctx, m.DeepCopy(), client.RawPatch(types.MergePatchType, patch))
 	})
 	if len(done) > 0 {
-		r.event(set, "Normal", ReasonMembersStopped, "Stop", "stopping %d members before updating them (Recreate): %s", len(done), span(done))
+		r.event(set, "Normal", ReasonMembersStopped, "Stop", "stopping members %s before updating them (Recreate)", memberRanges(set, done))
 	}
 	return failure(set, "stop", ReasonUpdateFailed, errs)
 }

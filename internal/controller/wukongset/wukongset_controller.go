@@ -49,8 +49,9 @@ type Reconciler struct {
 	// MaxConcurrentCreates bounds one set's parallel creates unless the set's scaleStrategy says otherwise.
 	MaxConcurrentCreates int
 
-	expect expectations
-	now    func() time.Time
+	expect    expectations
+	validated validations
+	now       func() time.Time
 }
 
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
@@ -63,15 +64,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetSet(req.Namespace, req.Name)
+			r.validated.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
 	}
 	if !set.DeletionTimestamp.IsZero() {
 		// Members carry controller ownerReferences; the garbage collector removes them (or orphans them).
 		r.expect.forget(set.UID)
+		r.validated.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	before := set.DeepCopy()
+	// written is the set as this pass last wrote its status: before, or a progress write between batches.
+	written := before
 	planned := false
 	defer func() {
 		if retErr != nil {
@@ -82,8 +87,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 		r.recordFailure(before, set)
 		r.recordQuota(before, set)
-		if !equality.Semantic.DeepEqual(before.Status, set.Status) {
-			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(before)); err != nil {
+		if !equality.Semantic.DeepEqual(written.Status, set.Status) {
+			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(written)); err != nil {
 				retErr = errors.Join(retErr, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
 			}
 		}
@@ -126,13 +131,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.syncGoldens(ctx, set, members, plan, revs); err != nil {
 		return ctrl.Result{}, err
 	}
-	out := r.executeStep(ctx, set, plan, revs, obs)
+	// A large creation takes many batches: between them the status says how far it got, at most every
+	// progressInterval, so a 10,000-member set does not look frozen while a small one costs no extra write.
+	lastWrite := now
+	progress := func(created []*vmv1alpha1.Wukong) {
+		if r.clock().Sub(lastWrite) < progressInterval {
+			return
+		}
+		lastWrite = r.clock()
+		if w, err := r.writeProgress(ctx, set, written, statusInput{
+			Members: withCreated(members, created), Selector: sel.String(), UpdateRevision: revs.update,
+			Pending: max(plan.Pending-len(created), 0), Rollout: plan.Rollout,
+			Autohealing: set.Spec.Autohealing != nil, Now: lastWrite,
+		}); err == nil {
+			written = w
+		}
+	}
+	out := r.executeStep(ctx, set, plan, revs, obs, progress)
 	rplan, pending := plan.Rollout, plan.Pending
 	healed, healErr := r.heal(ctx, set, members, now)
 	if healErr != nil && out.err == nil {
 		out.err = healErr
 	}
 
+	// Members created on this pass count: the cache does not show them yet, and a progress write already did.
+	members = withCreated(members, out.created)
 	status, recheck := computeStatus(set, statusInput{
 		Members:        members,
 		Selector:       sel.String(),
@@ -266,7 +289,17 @@ func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet
 	if err := r.Client.List(ctx, &matching, client.InNamespace(set.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, nil, fmt.Errorf("list Wukongs matching WukongSet %s: %w", set.Name, err)
 	}
-	var members []*vmv1alpha1.Wukong
+	var members, adopted, released []*vmv1alpha1.Wukong
+	// One event per pass for the members adopted or released, not one per member.
+	defer func() {
+		if len(adopted) > 0 {
+			r.event(set, "Normal", ReasonMemberAdopted, "Adopt", "adopted orphan Wukongs %s", memberRanges(set, adopted))
+		}
+		if len(released) > 0 {
+			r.event(set, "Normal", ReasonMemberReleased, "Release", "released members %s: their labels no longer match the selector",
+				memberRanges(set, released))
+		}
+	}()
 	for i := range owned.Items {
 		m := &owned.Items[i]
 		if _, ok := naming.MemberIndex(set.Name, m.Name); ok && sel.Matches(labels.Set(m.Labels)) {
@@ -276,6 +309,7 @@ func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet
 		if err := r.release(ctx, set, m); err != nil {
 			return nil, nil, err
 		}
+		released = append(released, m)
 	}
 	taken := map[int]bool{}
 	for i := range matching.Items {
@@ -295,6 +329,7 @@ func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet
 		if err := r.adopt(ctx, set, m); err != nil {
 			return nil, nil, err
 		}
+		adopted = append(adopted, m)
 		members = append(members, m)
 	}
 	return members, taken, nil
@@ -314,7 +349,6 @@ func (r *Reconciler) adopt(ctx context.Context, set *vmv1alpha1.WukongSet, m *vm
 	if err := r.Client.Patch(ctx, m, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("adopt Wukong %s: %w", m.Name, err)
 	}
-	r.event(set, "Normal", ReasonMemberAdopted, "Adopt", "adopted orphan Wukong %s", m.Name)
 	return nil
 }
 
@@ -326,13 +360,13 @@ func (r *Reconciler) release(ctx context.Context, set *vmv1alpha1.WukongSet, m *
 	if err := r.Client.Patch(ctx, m, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("release Wukong %s: %w", m.Name, err)
 	}
-	r.event(set, "Normal", ReasonMemberReleased, "Release", "released Wukong %s: its labels no longer match the selector", m.Name)
 	return nil
 }
 
+// event records an event on the set, its note cut to what the events API accepts (capNote).
 func (r *Reconciler) event(set *vmv1alpha1.WukongSet, eventType, reason, action, format string, args ...any) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(set, nil, eventType, reason, action, format, args...)
+		r.Recorder.Eventf(set, nil, eventType, reason, action, "%s", capNote(fmt.Sprintf(format, args...)))
 	}
 }
 
