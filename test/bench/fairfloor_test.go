@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -301,18 +302,33 @@ func deleteFairFloor(ctx context.Context, c client.Client, ns string) error {
 		{&vmv1alpha1.Wukong{}, &vmv1alpha1.WukongList{}},
 	}
 	for _, k := range kinds {
-		if err := c.DeleteAllOf(ctx, k.obj, client.InNamespace(ns)); err != nil {
+		if err := deleteAll(ctx, c, ns, k.obj, k.list); err != nil {
 			return fmt.Errorf("delete the fair floor's %T: %w", k.obj, err)
-		}
-		err := poll(ctx, 2*time.Minute, func() (bool, error) {
-			if err := c.List(ctx, k.list, client.InNamespace(ns), client.Limit(1)); err != nil {
-				return false, err
-			}
-			return meta.LenList(k.list) == 0, nil
-		})
-		if err != nil {
-			return fmt.Errorf("wait for the fair floor's %T to go: %w", k.obj, err)
 		}
 	}
 	return nil
+}
+
+// deleteAll deletes every obj of namespace ns and waits until a list of them is empty. A delete-collection
+// of thousands of objects can outlast the apiserver's request timeout on a busy machine while it goes on in
+// the background, so a timeout is not an error, and the delete is repeated every few seconds while objects
+// remain.
+func deleteAll(ctx context.Context, c client.Client, ns string, obj client.Object, list client.ObjectList) error {
+	return poll(ctx, 10*time.Minute, func() (bool, error) {
+		if err := c.List(ctx, list, client.InNamespace(ns), client.Limit(1)); err != nil {
+			return false, err
+		}
+		if meta.LenList(list) == 0 {
+			return true, nil
+		}
+		if err := c.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil && !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) {
+			return false, err
+		}
+		// Let the apiserver work before asking again.
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+		return false, nil
+	})
 }

@@ -77,18 +77,8 @@ func measureFloor(ctx context.Context, env *testenv.Env, n int) (floorResult, er
 	cpuAfter, _ := procCPU(apiserver)
 	f.apiserverCPU = cpuAfter - cpuBefore
 
-	if err := env.Client.DeleteAllOf(ctx, &vmv1alpha1.Wukong{}, client.InNamespace(ns)); err != nil {
+	if err := deleteAll(ctx, env.Client, ns, &vmv1alpha1.Wukong{}, memberMetadataList()); err != nil {
 		return f, fmt.Errorf("delete the floor's Wukongs: %w", err)
-	}
-	err = poll(ctx, time.Minute, func() (bool, error) {
-		l := memberMetadataList()
-		if err := env.Client.List(ctx, l, client.InNamespace(ns)); err != nil {
-			return false, err
-		}
-		return len(l.Items) == 0, nil
-	})
-	if err != nil {
-		return f, fmt.Errorf("wait for the floor's Wukongs to go: %w", err)
 	}
 	return f, nil
 }
