@@ -400,7 +400,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&nadv1.NetworkAttachmentDefinition{}, handler.EnqueueRequestsFromMapFunc(r.wukongsReferencing)).
 		// A VMI is owned by its VM, not by the Wukong; it carries the Wukong label.
 		Watches(&kubevirtv1.VirtualMachineInstance{}, handler.EnqueueRequestsFromMapFunc(byWukongLabel)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers, NewQueue: r.newQueue}).
 		Named("wukong").
 		Complete(r)
 }
