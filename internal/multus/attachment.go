@@ -13,9 +13,10 @@
 //     a shared attachment is created once and never has to change.
 //
 // A VM is not a pod: changing the attachment a running VM refers to is a change of its template that KubeVirt
-// applies only by a restart. So a set member whose VM already refers to its own <wukong>-<network> attachment
-// (created before attachments were shared) keeps it for that network (see OwnInUse); only new VMs, and VMs
-// re-created by the operator, use the shared attachment. See docs/networks.md.
+// applies only by a restart. So an existing VM keeps the attachment it refers to when that is one the operator
+// manages for the network (see VMRefs): a set member created before attachments were shared keeps its own,
+// and a member its set released or orphaned (kubectl delete --cascade=orphan) keeps the set's. Only new VMs,
+// and VMs re-created by the operator, take the default above. See docs/networks.md.
 package multus
 
 import (
@@ -59,31 +60,49 @@ type cniConfig struct {
 	IPAM *struct{} `json:"ipam,omitempty"`
 }
 
-// Attachments returns the NetworkAttachmentDefinitions a new VM of w attaches to, one per network that does
-// not name an existing one (nadName), in spec order: w's own, or, for a member of a WukongSet, the set's
-// shared ones. It fails on a network type it does not know or a field the type cannot honour.
+// Attachments returns the NetworkAttachmentDefinitions a new VM of w attaches to and the operator writes,
+// one per network that does not name an existing one (nadName), in spec order: w's own, or, for a member of
+// a WukongSet, the set's shared ones. It fails on a network type it does not know or a field the type cannot
+// honour.
 func Attachments(w *v1alpha1.Wukong) ([]*nadv1.NetworkAttachmentDefinition, error) {
-	return AttachmentsFor(w, nil)
+	return AttachmentsFor(w, InUse{})
 }
 
-// AttachmentsFor is Attachments for a Wukong whose existing VM already refers to w's own attachment for the
-// networks in own (OwnInUse): those keep w's own attachment.
-func AttachmentsFor(w *v1alpha1.Wukong, own map[string]bool) ([]*nadv1.NetworkAttachmentDefinition, error) {
+// InUse is what the cluster already holds that decides where a Wukong's networks attach, besides the
+// Wukong itself. The zero value is a Wukong without a VM.
+type InUse struct {
+	// Refs maps a network to the attachment (its name in the Wukong's namespace) the Wukong's existing VM
+	// refers to, where that is one the operator manages for the network (VMRefs). The VM keeps it.
+	Refs map[string]string
+	// Unowned are shared attachments of the Wukong's set that exist with no controller and the set's label:
+	// left behind by a set of the same name deleted with --cascade=orphan, whose members a new set adopted.
+	// They are used as they are and not written: writing one would be a conflict with an object the set
+	// does not control (see Unowned).
+	Unowned map[string]bool
+}
+
+// AttachmentsFor is Attachments for a Wukong with what in says already exists: the attachments the operator
+// writes for w's networks, in spec order. A network whose attachment is not w's or its set's to write (a
+// released member's, or an unowned one) has none.
+func AttachmentsFor(w *v1alpha1.Wukong, in InUse) ([]*nadv1.NetworkAttachmentDefinition, error) {
 	set := SetOf(w)
 	nads := make([]*nadv1.NetworkAttachmentDefinition, 0, len(w.Spec.Networks))
 	for i, n := range w.Spec.Networks {
 		if n.NADName != "" {
 			continue
 		}
+		name, writer, err := place(w, set, n, in)
+		if err != nil {
+			return nil, fmt.Errorf("spec.networks[%d]: %w", i, err)
+		}
 		var meta metav1.ObjectMeta
-		if set == nil || own[n.Name] {
-			meta = owner.ObjectMeta(w, naming.Attachment(w.Name, n.Name))
-		} else {
-			name, err := SharedName(set.Name, n)
-			if err != nil {
-				return nil, fmt.Errorf("spec.networks[%d]: %w", i, err)
-			}
+		switch writer {
+		case writerWukong:
+			meta = owner.ObjectMeta(w, name)
+		case writerSet:
 			meta = sharedMeta(w.Namespace, name, set)
+		default:
+			continue
 		}
 		config, err := Config(meta.Name, n)
 		if err != nil {
@@ -102,6 +121,44 @@ func AttachmentsFor(w *v1alpha1.Wukong, own map[string]bool) ([]*nadv1.NetworkAt
 		})
 	}
 	return nads, nil
+}
+
+// writer says who writes the attachment a network uses.
+type writer int
+
+const (
+	// writerNone: nobody here; the attachment is used as it is.
+	writerNone writer = iota
+	// writerWukong: the Wukong, which owns it.
+	writerWukong
+	// writerSet: a member, on behalf of the set that controls it.
+	writerSet
+)
+
+// place is the one decision of where network n (without nadName) of w attaches: the name of the
+// attachment in w's namespace, and who writes it. set is SetOf(w).
+func place(w *v1alpha1.Wukong, set *metav1.OwnerReference, n v1alpha1.Network, in InUse) (string, writer, error) {
+	own := naming.Attachment(w.Name, n.Name)
+	name := in.Refs[n.Name]
+	if name == "" {
+		if set == nil {
+			return own, writerWukong, nil
+		}
+		shared, err := SharedName(set.Name, n)
+		if err != nil {
+			return "", writerNone, err
+		}
+		name = shared
+	}
+	if name == own {
+		return own, writerWukong, nil
+	}
+	if set != nil && !in.Unowned[name] {
+		if shared, err := SharedName(set.Name, n); err == nil && shared == name {
+			return name, writerSet, nil
+		}
+	}
+	return name, writerNone, nil
 }
 
 // SetOf returns the controller reference of the WukongSet that controls w, nil when none does.
@@ -222,21 +279,20 @@ func plugin(n v1alpha1.Network) (cniConfig, error) {
 // member of a WukongSet, or else w's own attachment. The namespace is always written out so the VM's spec
 // does not depend on KubeVirt's defaulting.
 func NetworkName(w *v1alpha1.Wukong, n v1alpha1.Network) string {
-	return NetworkNameFor(w, n, nil)
+	return NetworkNameFor(w, n, InUse{})
 }
 
-// NetworkNameFor is NetworkName for a Wukong whose existing VM already refers to w's own attachment for the
-// networks in own (OwnInUse).
-func NetworkNameFor(w *v1alpha1.Wukong, n v1alpha1.Network, own map[string]bool) string {
+// NetworkNameFor is NetworkName for a Wukong with what in says already exists: an existing VM keeps the
+// attachment it refers to (InUse.Refs).
+func NetworkNameFor(w *v1alpha1.Wukong, n v1alpha1.Network, in InUse) string {
 	switch {
 	case n.NADName == "":
-		if set := SetOf(w); set != nil && !own[n.Name] {
-			// A network the builders refuse has no shared name; its error is reported by Attachments.
-			if name, err := SharedName(set.Name, n); err == nil {
-				return w.Namespace + "/" + name
-			}
+		name, _, err := place(w, SetOf(w), n, in)
+		if err != nil {
+			// A network the builders refuse has no shared name; Attachments reports its error.
+			name = naming.Attachment(w.Name, n.Name)
 		}
-		return w.Namespace + "/" + naming.Attachment(w.Name, n.Name)
+		return w.Namespace + "/" + name
 	case strings.Contains(n.NADName, "/"):
 		return n.NADName
 	default:
@@ -244,31 +300,60 @@ func NetworkNameFor(w *v1alpha1.Wukong, n v1alpha1.Network, own map[string]bool)
 	}
 }
 
-// OwnInUse returns the networks of w (without nadName) for which vm, w's existing VM, refers to w's own
-// attachment <wukong>-<network>: the networks that keep it, because moving a VM to another attachment is a
-// template change KubeVirt applies only by a restart. nil when vm is nil.
-func OwnInUse(w *v1alpha1.Wukong, vm *kubevirtv1.VirtualMachine) map[string]bool {
+// VMRefs returns, for the networks of w without nadName, the attachment (its name in w's namespace) that vm,
+// w's existing VM, refers to, when it is one the operator manages for that network with its current
+// settings: w's own <wukong>-<network>, or the shared one of the set that controls w or that w's set label
+// names (a member its set released, or orphaned by kubectl delete --cascade=orphan, keeps the set label).
+// Moving a VM to another attachment is a template change KubeVirt applies only by a restart, so the VM keeps
+// these. nil when vm is nil.
+func VMRefs(w *v1alpha1.Wukong, vm *kubevirtv1.VirtualMachine) map[string]string {
 	if vm == nil || vm.Spec.Template == nil {
 		return nil
 	}
 	refers := map[string]string{}
 	for _, n := range vm.Spec.Template.Spec.Networks {
 		if n.Multus != nil {
-			refers[n.Name] = n.Multus.NetworkName
-		}
-	}
-	var own map[string]bool
-	for _, n := range w.Spec.Networks {
-		name := naming.Attachment(w.Name, n.Name)
-		// KubeVirt resolves a name without a namespace in the VM's own.
-		if r := refers[n.Name]; n.NADName == "" && (r == w.Namespace+"/"+name || r == name) {
-			if own == nil {
-				own = map[string]bool{}
+			// KubeVirt resolves a name without a namespace in the VM's own.
+			name, found := strings.CutPrefix(n.Multus.NetworkName, w.Namespace+"/")
+			if found || !strings.Contains(name, "/") {
+				refers[n.Name] = name
 			}
-			own[n.Name] = true
 		}
 	}
-	return own
+	var sets []string
+	if set := SetOf(w); set != nil {
+		sets = append(sets, set.Name)
+	}
+	if l := w.Labels[v1alpha1.LabelSet]; l != "" {
+		sets = append(sets, l)
+	}
+	var out map[string]string
+	for _, n := range w.Spec.Networks {
+		r := refers[n.Name]
+		if n.NADName != "" || r == "" {
+			continue
+		}
+		managed := r == naming.Attachment(w.Name, n.Name)
+		for _, s := range sets {
+			if shared, err := SharedName(s, n); err == nil && shared == r {
+				managed = true
+			}
+		}
+		if managed {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[n.Name] = r
+		}
+	}
+	return out
+}
+
+// Unowned reports whether nad is a shared attachment of the set named set that nothing controls: the
+// garbage collector removes a deleted set's owner reference instead of the attachment when the set is
+// deleted with --cascade=orphan, and the next set of that name uses it as it is.
+func Unowned(nad *nadv1.NetworkAttachmentDefinition, set string) bool {
+	return metav1.GetControllerOf(nad) == nil && nad.Labels[v1alpha1.LabelSet] == set
 }
 
 func bridgeOrDefault(b string) string {

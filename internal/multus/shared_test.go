@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	kubevirtv1 "kubevirt.io/api/core/v1"
@@ -138,9 +139,9 @@ func TestMemberAttachments(t *testing.T) {
 		t.Errorf("NetworkName(local) = %q, want prod/shared", got)
 	}
 
-	// A network kept on the member's own attachment gets that one back, owned by the member.
-	own := map[string]bool{"dmz": true}
-	kept, err := AttachmentsFor(w, own)
+	// A network whose existing VM refers to the member's own attachment keeps it, owned by the member.
+	in := InUse{Refs: map[string]string{"dmz": "web-0-dmz"}}
+	kept, err := AttachmentsFor(w, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,23 +155,49 @@ func TestMemberAttachments(t *testing.T) {
 	if kept[0].Name != got[0].Name {
 		t.Errorf("a network not kept moved off the shared attachment: %s", kept[0].Name)
 	}
-	if got := NetworkNameFor(w, w.Spec.Networks[1], own); got != "prod/web-0-dmz" {
+	if got := NetworkNameFor(w, w.Spec.Networks[1], in); got != "prod/web-0-dmz" {
 		t.Errorf("NetworkNameFor(dmz, kept) = %q, want prod/web-0-dmz", got)
 	}
 
-	// A Wukong that only names a set in its labels, or is owned by something else, is on its own.
+	// An unowned shared attachment (its set deleted with --cascade=orphan) is used and not written.
+	lanShared, _ := SharedName("web", w.Spec.Networks[0])
+	in = InUse{Unowned: map[string]bool{lanShared: true}}
+	unowned, err := AttachmentsFor(w, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unowned) != 2 || unowned[0].Name == lanShared {
+		t.Errorf("attachments with %s unowned = %d, first %s; want it left out", lanShared, len(unowned), unowned[0].Name)
+	}
+	if got := NetworkNameFor(w, w.Spec.Networks[0], in); got != "prod/"+lanShared {
+		t.Errorf("NetworkNameFor(lan, unowned) = %q, want prod/%s", got, lanShared)
+	}
+
+	// A Wukong its set released or orphaned (only the set label is left) gets its own attachment for a new
+	// VM, but an existing VM keeps the set's and nobody writes it.
 	lone := member()
-	lone.OwnerReferences[0].Kind = "StatefulSet"
+	lone.OwnerReferences = nil
 	if SetOf(lone) != nil {
-		t.Error("SetOf took a StatefulSet for a WukongSet")
+		t.Error("SetOf took a set label for a controller")
 	}
 	if got := NetworkName(lone, lone.Spec.Networks[0]); got != "prod/web-0-lan" {
 		t.Errorf("NetworkName(lone) = %q, want prod/web-0-lan", got)
 	}
+	in = InUse{Refs: map[string]string{"lan": lanShared}}
+	if got := NetworkNameFor(lone, lone.Spec.Networks[0], in); got != "prod/"+lanShared {
+		t.Errorf("NetworkNameFor(released, lan) = %q, want prod/%s", got, lanShared)
+	}
+	if nads, _ := AttachmentsFor(lone, in); len(nads) != 2 || nads[0].Name != "web-0-dmz" {
+		t.Errorf("a released member writes %d attachments; want only its own dmz and fast", len(nads))
+	}
+	other := member()
+	other.OwnerReferences[0].Kind = "StatefulSet"
+	if SetOf(other) != nil {
+		t.Error("SetOf took a StatefulSet for a WukongSet")
+	}
 }
 
-func TestOwnInUse(t *testing.T) {
-	w := member()
+func TestVMRefs(t *testing.T) {
 	vm := func(names map[string]string) *kubevirtv1.VirtualMachine {
 		v := &kubevirtv1.VirtualMachine{Spec: kubevirtv1.VirtualMachineSpec{Template: &kubevirtv1.VirtualMachineInstanceTemplateSpec{}}}
 		v.Spec.Template.Spec.Networks = append(v.Spec.Template.Spec.Networks, kubevirtv1.Network{
@@ -183,27 +210,63 @@ func TestOwnInUse(t *testing.T) {
 		}
 		return v
 	}
+	w := member()
 	shared, _ := SharedName("web", w.Spec.Networks[0])
+	oldShared, _ := SharedName("web", v1alpha1.Network{Name: "lan", BridgeName: "br9"})
+	released := member()
+	released.OwnerReferences = nil
+	stranger := member()
+	stranger.OwnerReferences, stranger.Labels = nil, nil
 	tests := []struct {
 		name string
+		w    *v1alpha1.Wukong
 		vm   *kubevirtv1.VirtualMachine
-		want map[string]bool
+		want map[string]string
 	}{
-		{"no VM yet", nil, nil},
-		{"own with namespace", vm(map[string]string{"lan": "prod/web-0-lan"}), map[string]bool{"lan": true}},
-		{"own without namespace", vm(map[string]string{"dmz": "web-0-dmz"}), map[string]bool{"dmz": true}},
-		{"shared", vm(map[string]string{"lan": "prod/" + shared}), nil},
-		{"another namespace's", vm(map[string]string{"lan": "other/web-0-lan"}), nil},
-		{"nadName networks are never own", vm(map[string]string{"local": "prod/shared", "ext": "prod/web-0-ext"}), nil},
-		{"a network of another name", vm(map[string]string{"wan": "prod/web-0-lan"}), nil},
-		{"several", vm(map[string]string{"lan": "prod/web-0-lan", "fast": "prod/web-0-fast", "dmz": "prod/" + shared}),
-			map[string]bool{"lan": true, "fast": true}},
+		{"no VM yet", w, nil, nil},
+		{"own with namespace", w, vm(map[string]string{"lan": "prod/web-0-lan"}), map[string]string{"lan": "web-0-lan"}},
+		{"own without namespace", w, vm(map[string]string{"dmz": "web-0-dmz"}), map[string]string{"dmz": "web-0-dmz"}},
+		{"the set's shared", w, vm(map[string]string{"lan": "prod/" + shared}), map[string]string{"lan": shared}},
+		{"a shared one of other settings: the template changed", w, vm(map[string]string{"lan": "prod/" + oldShared}), nil},
+		{"another namespace's", w, vm(map[string]string{"lan": "other/web-0-lan"}), nil},
+		{"nadName networks are not the operator's", w, vm(map[string]string{"local": "prod/shared", "ext": "prod/web-0-ext"}), nil},
+		{"a network of another name", w, vm(map[string]string{"wan": "prod/web-0-lan"}), nil},
+		{"released: the set label names the set", released, vm(map[string]string{"lan": "prod/" + shared}), map[string]string{"lan": shared}},
+		{"no set at all", stranger, vm(map[string]string{"lan": "prod/" + shared, "dmz": "prod/web-0-dmz"}), map[string]string{"dmz": "web-0-dmz"}},
+		{"several", w, vm(map[string]string{"lan": "prod/web-0-lan", "fast": "prod/web-0-fast", "dmz": "prod/" + shared}),
+			map[string]string{"lan": "web-0-lan", "fast": "web-0-fast"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := OwnInUse(w, tt.vm); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("OwnInUse = %v, want %v", got, tt.want)
+			if got := VMRefs(tt.w, tt.vm); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("VMRefs = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestUnowned(t *testing.T) {
+	yes := true
+	nad := func(labels map[string]string, controller bool) *nadv1.NetworkAttachmentDefinition {
+		n := &nadv1.NetworkAttachmentDefinition{ObjectMeta: metav1.ObjectMeta{Labels: labels}}
+		if controller {
+			n.OwnerReferences = []metav1.OwnerReference{{Kind: "WukongSet", Name: "web", UID: "old", Controller: &yes}}
+		}
+		return n
+	}
+	set := map[string]string{v1alpha1.LabelSet: "web"}
+	for _, tt := range []struct {
+		name string
+		nad  *nadv1.NetworkAttachmentDefinition
+		want bool
+	}{
+		{"orphaned by its set", nad(set, false), true},
+		{"controlled", nad(set, true), false},
+		{"another set's", nad(map[string]string{v1alpha1.LabelSet: "db"}, false), false},
+		{"a user's", nad(nil, false), false},
+	} {
+		if got := Unowned(tt.nad, "web"); got != tt.want {
+			t.Errorf("%s: Unowned = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -37,15 +37,15 @@ type children struct {
 type inputs struct {
 	// creds are the cloud-init credentials read from the Secrets the Wukong refers to.
 	creds cloudinit.Credentials
-	// ownAttachments are the networks for which the Wukong's existing VM refers to the Wukong's own
-	// attachment although a WukongSet controls it (multus.OwnInUse): they keep it, since moving a VM to the
-	// set's shared attachment is a template change KubeVirt applies only by a restart.
-	ownAttachments map[string]bool
+	// attachments is what decides where the networks attach besides the Wukong: the attachments its existing
+	// VM refers to, which it keeps (moving a VM to another attachment is a template change KubeVirt applies
+	// only by a restart), and its set's shared attachments that nothing controls (multus.InUse).
+	attachments multus.InUse
 }
 
-// desiredChildren builds every child with the pure builders. The VM a set member's builder returns refers
-// to the set's shared attachments; for the networks in in.ownAttachments it is pointed back at the
-// member's own, as its existing VM is.
+// desiredChildren builds every child with the pure builders. The VM is pointed at the attachments
+// internal/multus places its networks on, which for an existing VM may be the ones it already uses rather
+// than those a new VM would get.
 func desiredChildren(w *vmv1alpha1.Wukong, in inputs) (*children, error) {
 	var (
 		c   children
@@ -54,7 +54,7 @@ func desiredChildren(w *vmv1alpha1.Wukong, in inputs) (*children, error) {
 	if c.secret, err = cloudinit.Secret(w, in.creds); err != nil {
 		return nil, err
 	}
-	if c.attachments, err = multus.AttachmentsFor(w, in.ownAttachments); err != nil {
+	if c.attachments, err = multus.AttachmentsFor(w, in.attachments); err != nil {
 		return nil, err
 	}
 	if c.dataVolumes, err = cdi.DataVolumes(w); err != nil {
@@ -63,43 +63,66 @@ func desiredChildren(w *vmv1alpha1.Wukong, in inputs) (*children, error) {
 	if c.vm, err = kubevirt.VirtualMachine(w); err != nil {
 		return nil, err
 	}
-	keepOwnAttachments(w, c.vm, in.ownAttachments)
+	placeNetworks(w, c.vm, in.attachments)
 	return &c, nil
 }
 
-// keepOwnAttachments points the VM's Multus networks in own at w's own attachments.
-func keepOwnAttachments(w *vmv1alpha1.Wukong, vm *kubevirtv1.VirtualMachine, own map[string]bool) {
-	if len(own) == 0 || vm.Spec.Template == nil {
+// placeNetworks points the VM's Multus networks at multus.NetworkNameFor: the builder, which knows only
+// the Wukong, writes the names a new VM gets.
+func placeNetworks(w *vmv1alpha1.Wukong, vm *kubevirtv1.VirtualMachine, in multus.InUse) {
+	if len(in.Refs) == 0 && len(in.Unowned) == 0 || vm.Spec.Template == nil {
 		return
 	}
 	for _, n := range w.Spec.Networks {
-		if !own[n.Name] {
-			continue
-		}
 		for i := range vm.Spec.Template.Spec.Networks {
 			if net := &vm.Spec.Template.Spec.Networks[i]; net.Name == n.Name && net.Multus != nil {
-				net.Multus.NetworkName = multus.NetworkNameFor(w, n, own)
+				net.Multus.NetworkName = multus.NetworkNameFor(w, n, in)
 			}
 		}
 	}
 }
 
-// ownAttachmentsInUse reads the Wukong's existing VM from the cache and returns the networks it still
-// attaches through the Wukong's own attachment (multus.OwnInUse). Only a set member can have any: a Wukong
-// no set controls always uses its own.
-func (r *Reconciler) ownAttachmentsInUse(ctx context.Context, w *vmv1alpha1.Wukong) (map[string]bool, error) {
-	if multus.SetOf(w) == nil || len(w.Spec.Networks) == 0 {
-		return nil, nil
+// attachmentsInUse reads from the cache what decides where the Wukong's networks attach besides the
+// Wukong (multus.InUse): its existing VM's attachments, and, for a set member, which of the set's shared
+// attachments exist with no controller.
+func (r *Reconciler) attachmentsInUse(ctx context.Context, w *vmv1alpha1.Wukong) (multus.InUse, error) {
+	var in multus.InUse
+	if len(w.Spec.Networks) == 0 {
+		return in, nil
 	}
 	vm := &kubevirtv1.VirtualMachine{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: naming.VirtualMachine(w.Name)}, vm)
-	if apierrors.IsNotFound(err) {
-		return nil, nil
+	switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: naming.VirtualMachine(w.Name)}, vm); {
+	case err == nil:
+		in.Refs = multus.VMRefs(w, vm)
+	case !apierrors.IsNotFound(err):
+		return in, fmt.Errorf("get VirtualMachine %s: %w", w.Name, err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("get VirtualMachine %s: %w", w.Name, err)
+	set := multus.SetOf(w)
+	if set == nil {
+		return in, nil
 	}
-	return multus.OwnInUse(w, vm), nil
+	for _, n := range w.Spec.Networks {
+		if n.NADName != "" {
+			continue
+		}
+		name, err := multus.SharedName(set.Name, n)
+		if err != nil {
+			continue // the builder reports it
+		}
+		nad := &nadv1.NetworkAttachmentDefinition{}
+		switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: name}, nad); {
+		case err == nil:
+			if multus.Unowned(nad, set.Name) {
+				if in.Unowned == nil {
+					in.Unowned = map[string]bool{}
+				}
+				in.Unowned[name] = true
+			}
+		case !apierrors.IsNotFound(err):
+			return in, fmt.Errorf("get NetworkAttachmentDefinition %s: %w", name, err)
+		}
+	}
+	return in, nil
 }
 
 // A set member creates the set's shared attachments with the set as their controller owner and
@@ -113,14 +136,14 @@ const (
 )
 
 // credentials reads everything outside the Wukong its children are built from: the Secrets the cloud-init
-// user and spec.cloudInit refer to, and which networks its existing VM attaches through its own attachment
-// (ownAttachmentsInUse). missing names a Secret or key that does not exist (a condition, retried later); err
-// is a failure to read. (It keeps the name sync calls it by; "inputs" would fit it better now.)
+// user and spec.cloudInit refer to, and the attachments already in use (attachmentsInUse). missing names a
+// Secret or key that does not exist (a condition, retried later); err is a failure to read. (It keeps the
+// name sync calls it by; "inputs" would fit it better now.)
 func (r *Reconciler) credentials(ctx context.Context, w *vmv1alpha1.Wukong) (in inputs, missing string, err error) {
 	if in.creds, missing, err = r.secretCredentials(ctx, w); err != nil || missing != "" {
 		return in, missing, err
 	}
-	in.ownAttachments, err = r.ownAttachmentsInUse(ctx, w)
+	in.attachments, err = r.attachmentsInUse(ctx, w)
 	return in, "", err
 }
 

@@ -16,6 +16,7 @@ import (
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/multus"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/test/testenv"
 )
 
 // newSet is a WukongSet of replicas members built from newWukong's spec with the given networks.
@@ -186,5 +187,81 @@ func TestAttachmentOwnership(t *testing.T) {
 	}
 	if n := len(attachments(t, ns)); n != 2 {
 		t.Errorf("%d attachments, want 2: db-0's own and the set's shared one", n)
+	}
+}
+
+// TestOrphanedMembersKeepAttachments follows docs/wukongset.md's `kubectl delete wukongset --cascade=orphan`:
+// the members stay, no longer controlled, and so does the shared attachment, which the garbage collector
+// orphans too. The members' VMs keep referring to it — no restart — and a new set of the same name adopts
+// the members and uses the attachment as it is (writing it would be a conflict: the new set does not
+// control it), for a new member too.
+func TestOrphanedMembersKeepAttachments(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := namespace(t)
+	lan := vmv1alpha1.Network{Name: "lan", Type: vmv1alpha1.NetworkTypeBridge, BridgeName: "br1"}
+	set := newSet(ns, "keep", 2, lan)
+	create(t, set)
+	started := map[string]*kubevirtv1.VirtualMachineInstance{}
+	for i := range 2 {
+		name := naming.Member("keep", i)
+		waitSettled(t, ns, name)
+		started[name] = vmi(t, ns, name)
+	}
+	shared, err := multus.SharedName("keep", lan)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := h.Client.Delete(ctx, set, client.PropagationPolicy(metav1.DeletePropagationOrphan)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, timeout, func() error {
+		if nad := get(t, ns, shared, &nadv1.NetworkAttachmentDefinition{}); len(nad.OwnerReferences) > 0 {
+			return fmt.Errorf("attachment %s still has owners %+v", shared, nad.OwnerReferences)
+		}
+		for name := range started {
+			if w := get(t, ns, name, &vmv1alpha1.Wukong{}); len(w.OwnerReferences) > 0 {
+				return fmt.Errorf("%s still has owners %+v", name, w.OwnerReferences)
+			}
+		}
+		if testenv.Exists(t, h.Client, ns, "keep", &vmv1alpha1.WukongSet{}) {
+			return fmt.Errorf("set keep is not deleted yet")
+		}
+		return nil
+	})
+	// The orphaned members, on their own now, are reconciled: their VMs stay on the set's attachment.
+	for name, before := range started {
+		waitSettled(t, ns, name)
+		if got := vmNetworkNames(t, ns, name)["lan"]; got != ns+"/"+shared {
+			t.Errorf("orphaned %s's VM was moved to %s, want it kept on %s/%s", name, got, ns, shared)
+		}
+		if now := vmi(t, ns, name); now == nil || now.UID != before.UID {
+			t.Errorf("orphaned %s's instance was replaced", name)
+		}
+	}
+
+	again := newSet(ns, "keep", 3, lan)
+	create(t, again)
+	waitSettled(t, ns, "keep-2")
+	for name, before := range started {
+		w := waitSettled(t, ns, name)
+		if ref := metav1.GetControllerOf(w); ref == nil || ref.UID != again.UID {
+			t.Errorf("%s is not adopted by the new set: %+v", name, ref)
+		}
+		if now := vmi(t, ns, name); now == nil || now.UID != before.UID {
+			t.Errorf("%s's instance was replaced", name)
+		}
+		if err := conditionIs(w, vmv1alpha1.WukongReady, metav1.ConditionTrue, ""); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, name := range []string{"keep-0", "keep-1", "keep-2"} {
+		if got := vmNetworkNames(t, ns, name)["lan"]; got != ns+"/"+shared {
+			t.Errorf("%s's VM refers to %s, want %s/%s", name, got, ns, shared)
+		}
+	}
+	if n := len(attachments(t, ns)); n != 1 {
+		t.Errorf("%d attachments, want the one orphaned", n)
 	}
 }
