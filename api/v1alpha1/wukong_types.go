@@ -518,5 +518,5 @@ type WukongList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Wukong{}, &WukongList{})
+	register(&Wukong{}, &WukongList{})
 }

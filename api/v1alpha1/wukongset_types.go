@@ -430,5 +430,5 @@ type WukongSetList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&WukongSet{}, &WukongSetList{})
+	register(&WukongSet{}, &WukongSetList{})
 }

@@ -369,8 +369,11 @@ func TestCreateVM(t *testing.T) {
 	// The VM is held unschedulable, so the Wukong cannot be Ready.
 	eventually(t, func() error {
 		code, err := probe(addr, "/healthz")
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("/healthz: %d, %v", code, err)
+		if err != nil {
+			return fmt.Errorf("/healthz: %w", err)
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("/healthz: %d", code)
 		}
 		return nil
 	})
@@ -394,8 +397,11 @@ func TestCreateVM(t *testing.T) {
 	}
 	eventually(t, func() error {
 		code, err := probe(addr, "/readyz")
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("/readyz: %d, %v", code, err)
+		if err != nil {
+			return fmt.Errorf("/readyz: %w", err)
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("/readyz: %d", code)
 		}
 		return nil
 	})

@@ -19,7 +19,8 @@ const (
 var setLabels = []string{LabelNamespace, LabelSet}
 
 var (
-	// ReplicasDesired and friends mirror a set's status counts.
+	// ReplicasDesired mirrors a set's spec.replicas; ReplicasCurrent, ReplicasReady, ReplicasAvailable and
+	// ReplicasUpdated mirror its status counts.
 	ReplicasDesired   = gauge("wukongset_replicas_desired", "Members a WukongSet wants (spec.replicas).")
 	ReplicasCurrent   = gauge("wukongset_replicas_current", "Members of a WukongSet that exist, surge members included.")
 	ReplicasReady     = gauge("wukongset_replicas_ready", "Members of a WukongSet whose Ready condition is True.")

@@ -53,6 +53,7 @@ func Error(err error) error {
 	if err == nil {
 		return nil
 	}
+	//nolint:errorlint // Only the outermost error counts: a redacted error wrapped with more text is redacted again.
 	if r, ok := err.(*redacted); ok {
 		return r
 	}

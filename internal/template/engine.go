@@ -244,7 +244,7 @@ func appendScalar(b *strings.Builder, val ref.Val) error {
 	case types.Double:
 		b.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 64))
 	default:
-		return fmt.Errorf("result type %s: %w", val.Type().(ref.Type).TypeName(), errNotScalar)
+		return fmt.Errorf("result type %s: %w", val.Type().TypeName(), errNotScalar)
 	}
 	return nil
 }

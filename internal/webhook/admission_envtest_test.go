@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 	var err error
 	h, err = harness.Start(harness.DefaultOptions())
 	if err != nil {
-		os.Stderr.WriteString("start harness: " + err.Error() + "\n")
+		fmt.Fprintln(os.Stderr, "start harness:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

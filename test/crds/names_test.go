@@ -13,8 +13,8 @@ import (
 	"github.com/novasphere/wukong/test/testenv"
 )
 
-// real is how a project serves one of its kinds, copied from the project's own sources (cited per entry).
-type real struct {
+// servedAs is how a project serves one of its kinds, copied from the project's own sources (cited per entry).
+type servedAs struct {
 	// file is the generated test CRD under test/crds/bases.
 	file string
 	// source says where each name below comes from.
@@ -35,7 +35,7 @@ type real struct {
 // realNames are the names KubeVirt v1.7, CDI v1.63 and Multus serve their kinds under. Clients (kubectl,
 // RBAC rules, RESTMappers) address resources by these names, so the test CRDs must match them exactly: an
 // RBAC rule naming a plural the test apiserver does not serve would pass every test and fail on a cluster.
-var realNames = []real{
+var realNames = []servedAs{
 	{
 		file: "kubevirt.io_virtualmachines.yaml",
 		source: "kubevirt/kubevirt v1.7.0 pkg/virt-operator/resource/generate/components/crds.go NewVirtualMachineCrd; " +
@@ -110,7 +110,7 @@ func TestNamesMatchTheRealProjects(t *testing.T) {
 					storage = v.Name
 				}
 			}
-			got := real{
+			got := servedAs{
 				file: want.file, source: want.source, group: crd.Spec.Group, kind: n.Kind, plural: n.Plural,
 				singular: n.Singular, short: sorted(n.ShortNames), categories: sorted(n.Categories),
 				scope: crd.Spec.Scope, served: served, storage: storage,

@@ -90,10 +90,11 @@ func TestDemoAsProcess(t *testing.T) {
 		if !stopped {
 			_ = cmd.Process.Signal(os.Interrupt)
 			select {
-			case <-exited:
+			case err := <-exited:
+				t.Logf("demo stopped: %v", err)
 			case <-time.After(30 * time.Second):
 				_ = cmd.Process.Kill()
-				<-exited
+				t.Logf("demo killed after 30 s: %v", <-exited)
 			}
 		}
 		if t.Failed() {

@@ -173,7 +173,7 @@ func TestVMsModeWukongs(t *testing.T) {
 	}
 
 	// The same values in mode set, rendered per member by the operator's template engine.
-	setVals := chartutil.Values(maps.Clone(vals))
+	setVals := maps.Clone(vals)
 	setVals["mode"] = "set"
 	var set v1alpha1.WukongSet
 	fromUnstructured(t, mustRender(t, ch, "web-vms", ns, setVals).objects[0], &set)

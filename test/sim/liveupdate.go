@@ -306,6 +306,8 @@ func validateLiveUpdateMemory(spec *kubevirtv1.VirtualMachineInstanceSpec, maxGu
 	if d.Memory != nil && d.Memory.Hugepages != nil && d.Memory.Hugepages.PageSize == "1Gi" {
 		align = hotplugHugepageAlignment
 	}
+	// KubeVirt's messages, capitalised as KubeVirt writes them.
+	//nolint:staticcheck // ST1005: the messages are KubeVirt's, verbatim.
 	switch {
 	case d.CPU != nil && d.CPU.Realtime != nil:
 		return errors.New("Memory hotplug is not compatible with realtime VMs")

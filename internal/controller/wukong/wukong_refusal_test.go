@@ -1,6 +1,7 @@
 package wukong_test
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"strings"
@@ -252,8 +253,11 @@ func denyDataVolumes(t *testing.T, ns string) func() {
 	}
 	eventually(t, 30*time.Second, func() error {
 		err := h.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
-		if err == nil || !strings.Contains(err.Error(), "image source not allowed") {
-			return fmt.Errorf("policy not in force yet: %v", err)
+		if err == nil {
+			return errors.New("policy not in force yet: the dry run was admitted")
+		}
+		if !strings.Contains(err.Error(), "image source not allowed") {
+			return fmt.Errorf("policy not in force yet: %w", err)
 		}
 		return nil
 	})
