@@ -8,18 +8,13 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/controller/wukong"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/scheme"
@@ -126,16 +121,4 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("set up the WukongSet admission webhook: %w", err)
 	}
 	return mgr, nil
-}
-
-// cacheOptions keeps the manager's memory proportional to what it manages: of all Secrets in the cluster it
-// caches only the cloud-init Secrets it owns (users' Secrets are read directly when referenced).
-func cacheOptions() cache.Options {
-	owned, err := labels.Parse(vmv1alpha1.LabelWukong)
-	if err != nil {
-		panic(err)
-	}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: owned},
-	}}
 }
