@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -108,5 +109,30 @@ func TestMaskVariables(t *testing.T) {
 		if g := got[k]; fmt.Sprint(g) != fmt.Sprint(w) {
 			t.Errorf("%s: %v, want %v", k, g, w)
 		}
+	}
+}
+
+// TestValidationsOf: the offline check is kept for one generation of the spec; accepted shapes outlive it
+// (a shape key covers everything but the masked values) and go with the set when it is re-created.
+func TestValidationsOf(t *testing.T) {
+	var v validations
+	set := shapeSet(nil)
+	set.Generation = 1
+	e := v.of(set)
+	e.checked, e.problem, e.shapes["k"] = true, "bad", true
+	if e := v.of(set); !e.checked || e.problem != "bad" || !e.shapes["k"] {
+		t.Fatalf("same generation: %+v", e)
+	}
+	set.Generation = 2
+	if e := v.of(set); e.checked || e.problem != "" || !e.shapes["k"] {
+		t.Fatalf("new generation: %+v, want the check reset and the shapes kept", e)
+	}
+	set.UID = "uid-2"
+	if e := v.of(set); len(e.shapes) != 0 {
+		t.Fatalf("re-created set: %+v, want nothing kept", e)
+	}
+	v.forget(types.NamespacedName{Namespace: set.Namespace, Name: set.Name})
+	if len(v.sets) != 0 {
+		t.Fatalf("forget left %d entries", len(v.sets))
 	}
 }
