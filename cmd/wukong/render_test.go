@@ -28,6 +28,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/createvm"
 	"github.com/novasphere/wukong/internal/template"
 	"github.com/novasphere/wukong/test/testenv"
 )
@@ -136,7 +137,7 @@ func TestRenderMatchesController(t *testing.T) {
 // decodeItem decodes one item of render's List strictly: render prints nothing the API types do not know.
 func decodeItem(t *testing.T, raw []byte, obj any) {
 	t.Helper()
-	if err := decodeStrict(raw, obj); err != nil {
+	if err := crdschema.DecodeStrict(raw, obj); err != nil {
 		t.Fatalf("render printed an object that does not decode: %v\n%s", err, raw)
 	}
 }
@@ -245,7 +246,7 @@ func TestStatefulSetSample(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: cmName}, &cm); err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := parseTemplate([]byte(cm.Data["vm-template.yaml"]))
+	tmpl, err := createvm.ParseTemplate([]byte(cm.Data["vm-template.yaml"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestStatefulSetSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := buildWukong(engine, tmpl, template.Vars{Index: 3, Name: "vm-set-3", Set: "vm-set", Namespace: ns}, nil)
+	w, err := createvm.BuildWukong(engine, tmpl, template.Vars{Index: 3, Name: "vm-set-3", Set: "vm-set", Namespace: ns}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

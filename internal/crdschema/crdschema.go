@@ -11,6 +11,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -28,6 +29,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -127,6 +129,20 @@ func ToMap(obj runtime.Object) (map[string]any, error) {
 	}
 	delete(m, "status")
 	return m, nil
+}
+
+// DecodeStrict decodes YAML (or JSON) into v as the apiserver's strict field validation does: every unknown
+// or duplicate field is an error that gives its full path, such as unknown field "spec.cpus".
+func DecodeStrict(raw []byte, v any) error {
+	data, err := yaml.YAMLToJSONStrict(raw)
+	if err != nil {
+		return err
+	}
+	strict, err := sigsjson.UnmarshalStrict(data, v)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
 
 // FromMap decodes the JSON form back into a typed object.
