@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
+	kubevirtv1 "kubevirt.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -113,7 +114,8 @@ func runCreate(b *testing.B, n int) *result {
 	}()
 	ctx := context.Background()
 	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags),
-		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n)}
+		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n),
+		runningProgress: newProgress(n)}
 
 	// The bare floor first, while nothing else runs: the manager would otherwise reconcile the floor's
 	// objects and both would slow each other down.
@@ -191,6 +193,14 @@ func runCreate(b *testing.B, n int) *result {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The VM instances, as in the fair floor: whether members wait for their instances or their instances
+	// wait for the operator.
+	instances, err := newFollower(ctx, func(ctx context.Context) (watch.Interface, error) {
+		return wc.Watch(ctx, &kubevirtv1.VirtualMachineInstanceList{}, client.InNamespace(ns))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	before, _, err := settle(ctx, env)
 	if err != nil {
@@ -242,8 +252,25 @@ func runCreate(b *testing.B, n int) *result {
 			return true
 		})
 	})
+	// Not part of the wait: the set's status decides when the run is over.
+	instancesCtx, instancesStop := context.WithCancel(waitCtx)
+	instancesDone := make(chan struct{})
+	go func() {
+		defer close(instancesDone)
+		running := map[string]bool{}
+		_ = instances.until(instancesCtx, func(obj runtime.Object) bool {
+			vmi := obj.(*kubevirtv1.VirtualMachineInstance)
+			if !running[vmi.Name] && vmiRunning(vmi) {
+				running[vmi.Name] = true
+				r.runningProgress.observe(len(running), time.Since(start))
+			}
+			return len(running) == n
+		})
+	}()
 	wg.Wait()
 	b.StopTimer()
+	instancesStop()
+	<-instancesDone
 	if err := errors.Join(createdErr, readyErr); err != nil {
 		b.Fatalf("WukongSet of %d: %d members seen, %d of them Ready, status %d/%d Ready after %s: %v\nmanager log:\n%s",
 			n, len(existing), len(memberReady), lastReady, lastExists, time.Since(start).Round(time.Second), err, mgr.tail())

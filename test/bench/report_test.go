@@ -44,6 +44,8 @@ type result struct {
 	// were Ready by their own condition, and were Ready in the set's status: a straight line means a steady
 	// rate, a long last stretch means stragglers (backoff, requeues).
 	existProgress, memberReadyProgress, readyProgress *progress
+	// runningProgress is when 10%, 50% and 90% of the members' VM instances ran and were ready.
+	runningProgress *progress
 	// requests is the apiserver's request count by "VERB resource[/sub]" from the set's creation until the
 	// writes stopped (settled false: until the settle timeout).
 	requests requests
@@ -93,8 +95,8 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "  set: all created %s = %.2fx bare floor;  all Ready %s = %.2fx fair floor (%.1fx bare);  first 10%% Ready %s = %.2f of all-Ready\n",
 		seconds(r.created), ratio(r.created, r.floor.create), seconds(r.ready), ratio(r.ready, r.fair.ready), ratio(r.ready, r.floor.create),
 		seconds(r.firstTenthReady()), ratio(r.firstTenthReady(), r.ready))
-	fmt.Fprintf(w, "  progress: exist %s; member Ready %s (all %s); set status Ready %s\n",
-		r.existProgress, r.memberReadyProgress, seconds(r.membersReady), r.readyProgress)
+	fmt.Fprintf(w, "  progress: exist %s; VM instances running %s; member Ready %s (all %s); set status Ready %s\n",
+		r.existProgress, r.runningProgress, r.memberReadyProgress, seconds(r.membersReady), r.readyProgress)
 	fmt.Fprintf(w, "  fair floor: all created %s, VM instances running %s; writes/member: floor %.2f, simulator %.2f; dry runs/member %.2f\n",
 		seconds(r.fair.created), r.fair.running, r.perMember(r.fair.requests.writes(fairWriterResources...)),
 		r.perMember(r.fair.requests.writes(simResources...)), r.perMember(r.fair.requests.dryRuns()))
