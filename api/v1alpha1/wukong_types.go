@@ -205,8 +205,9 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.vlanId) || self.type != 'macvlan'",message="vlanId is not supported for macvlan networks",fieldPath=".vlanId"
 // +kubebuilder:validation:XValidation:rule="self.type != 'sriov' || (has(self.nadName) && self.nadName.size() > 0) || (has(self.resourceName) && self.resourceName.size() > 0)",message="resourceName is required for an sriov network the operator creates the attachment for (no nadName): without it no virtual function is requested and the CNI fails when the VM starts",fieldPath=".resourceName"
 type Network struct {
-	// name identifies the network inside the VM; a NetworkAttachmentDefinition the Wukong owns is named
-	// <wukong>-<name>.
+	// name identifies the network inside the VM. The NetworkAttachmentDefinition the operator makes for it
+	// (without nadName) is the Wukong's own, <wukong>-<name>, or, for a WukongSet's member, one shared by
+	// the set's members with the same network, <set>-<name>-<hash> (docs/networks.md).
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40

@@ -61,7 +61,7 @@ var (
 	}, []string{LabelNamespace, LabelSet, "kind"})
 	// TemplateInvalid counts reconciles that found a set's template invalid at some index.
 	TemplateInvalid = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "wukongset_template_invalid_total", Help: "Reconciles that found a WukongSet's template invalid at some member index (render or dry-run validation).",
+		Name: "wukongset_template_invalid_total", Help: "Reconciles that found a WukongSet's template invalid at some member index (render, or offline validation against the Wukong CRD's schema and rules).",
 	}, setLabels)
 
 	// ReadyLatency is the time from a Wukong's creation to its first Ready, per set ("" for Wukongs outside a

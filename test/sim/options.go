@@ -30,8 +30,8 @@ const (
 
 	// AnnotationNotMigratable makes a VirtualMachineInstance report LiveMigratable=False with the value as the
 	// message, as KubeVirt does for, among others, a disk on a ReadWriteOnce volume. Memory hotplug needs a
-	// migratable instance, so a memory change of such a VM requires a restart. Without it every instance is
-	// migratable (the simulator does not look at access modes or bindings).
+	// migratable instance, so a memory change of such a VM requires a restart. Without it an instance is
+	// migratable unless a DataVolume names access modes without ReadWriteMany (readiness.go).
 	AnnotationNotMigratable = "sim.novasphere.dev/not-migratable"
 
 	// AnnotationRefuseVM makes the simulated virt-api refuse every create and update of the VirtualMachine, as
