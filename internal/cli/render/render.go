@@ -17,12 +17,12 @@ import (
 
 	"github.com/spf13/cobra"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/controller/wukongset"
+	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/setcheck"
 	"github.com/novasphere/wukong/internal/template"
 )
@@ -270,7 +270,7 @@ func decodeSets(raw []byte, namespace string, explicit bool) ([]*vmv1alpha1.Wuko
 			return nil, fmt.Errorf("document %d: kind %q: render takes WukongSets", doc, kind)
 		}
 		var set vmv1alpha1.WukongSet
-		if err := decodeStrict(chunk, &set); err != nil {
+		if err := crdschema.DecodeStrict(chunk, &set); err != nil {
 			return nil, fmt.Errorf("document %d: %w", doc, err)
 		}
 		switch {
@@ -286,18 +286,4 @@ func decodeSets(raw []byte, namespace string, explicit bool) ([]*vmv1alpha1.Wuko
 		return nil, errors.New("no WukongSet found")
 	}
 	return sets, nil
-}
-
-// decodeStrict decodes YAML into v as the apiserver's strict field validation does: an unknown or
-// duplicate field is an error that gives its full path, such as unknown field "spec.template.spec.cpus".
-func decodeStrict(raw []byte, v any) error {
-	data, err := yaml.YAMLToJSONStrict(raw)
-	if err != nil {
-		return err
-	}
-	strict, err := sigsjson.UnmarshalStrict(data, v)
-	if err != nil {
-		return err
-	}
-	return errors.Join(strict...)
 }

@@ -91,7 +91,7 @@ func wukongs(t *testing.T, out string) []vmv1alpha1.Wukong {
 			t.Fatal(err)
 		}
 		var w vmv1alpha1.Wukong
-		if err := decodeStrict(raw, &w); err != nil {
+		if err := crdschema.DecodeStrict(raw, &w); err != nil {
 			t.Fatalf("render printed a Wukong that does not decode: %v\n%s", err, raw)
 		}
 		ws = append(ws, w)
