@@ -19,13 +19,16 @@ const (
 var setLabels = []string{LabelNamespace, LabelSet}
 
 var (
-	// ReplicasDesired mirrors a set's spec.replicas; ReplicasCurrent, ReplicasReady, ReplicasAvailable and
-	// ReplicasUpdated mirror its status counts.
-	ReplicasDesired   = gauge("wukongset_replicas_desired", "Members a WukongSet wants (spec.replicas).")
-	ReplicasCurrent   = gauge("wukongset_replicas_current", "Members of a WukongSet that exist, surge members included.")
-	ReplicasReady     = gauge("wukongset_replicas_ready", "Members of a WukongSet whose Ready condition is True.")
+	// ReplicasDesired mirrors a set's spec.replicas.
+	ReplicasDesired = gauge("wukongset_replicas_desired", "Members a WukongSet wants (spec.replicas).")
+	// ReplicasCurrent mirrors status.replicas.
+	ReplicasCurrent = gauge("wukongset_replicas_current", "Members of a WukongSet that exist, surge members included.")
+	// ReplicasReady mirrors status.readyReplicas.
+	ReplicasReady = gauge("wukongset_replicas_ready", "Members of a WukongSet whose Ready condition is True.")
+	// ReplicasAvailable mirrors status.availableReplicas.
 	ReplicasAvailable = gauge("wukongset_replicas_available", "Members of a WukongSet Ready for at least minReadySeconds.")
-	ReplicasUpdated   = gauge("wukongset_replicas_updated", "Members of a WukongSet at its update revision.")
+	// ReplicasUpdated mirrors status.updatedReplicas.
+	ReplicasUpdated = gauge("wukongset_replicas_updated", "Members of a WukongSet at its update revision.")
 	// QuotaBlocked counts members waiting because the namespace's ResourceQuota has no room for them.
 	QuotaBlocked = gauge("wukongset_quota_blocked_members", "Members of a WukongSet not created because a ResourceQuota has no room for them.")
 	// RolloutInProgress is 1 while a set's members are being moved to a new template.

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSetAttachment(t *testing.T) {
-	long := func(c string, n int) string { return strings.Repeat(c, n) }
+	long := strings.Repeat
 	tests := []struct {
 		name, set, network, hash string
 		want                     string

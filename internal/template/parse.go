@@ -40,7 +40,7 @@ func parse(s string) ([]segment, error) {
 		case strings.HasPrefix(s[i:], "${"):
 			end, err := closingBrace(s, i+2)
 			if err != nil {
-				return nil, fmt.Errorf("%w at offset %d: %v", errUnterminated, i, err)
+				return nil, fmt.Errorf("%w at offset %d: %w", errUnterminated, i, err)
 			}
 			expr := strings.TrimSpace(s[i+2 : end])
 			if expr == "" {

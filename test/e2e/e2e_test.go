@@ -103,7 +103,11 @@ func TestManagerBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer env.Stop()
+	defer func() {
+		if err := env.Stop(); err != nil {
+			t.Logf("stop the control plane: %v", err)
+		}
+	}()
 	id := cluster(t, env)
 	dir := t.TempDir()
 	wukong := build(t, dir, "./cmd/wukong")

@@ -1,8 +1,8 @@
 package wukong_test
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"

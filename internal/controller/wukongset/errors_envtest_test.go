@@ -56,7 +56,7 @@ func policy(t *testing.T, ns, group, resource, messageExpression string, reason 
 	}
 	eventually(t, 30*time.Second, func() error {
 		if err := h.Client.Create(ctx, probe.DeepCopyObject().(client.Object), client.DryRunAll); err == nil || !strings.Contains(err.Error(), "ValidatingAdmissionPolicy") {
-			return fmt.Errorf("policy not in force yet: %v", err)
+			return fmt.Errorf("policy not in force yet: the dry run gave %v", err) //nolint:errorlint // err may be nil here
 		}
 		return nil
 	})

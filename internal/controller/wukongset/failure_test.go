@@ -56,7 +56,7 @@ func denyMember(t *testing.T, ns, name, message string) func() {
 	eventually(t, 30*time.Second, func() error {
 		err := h.Client.Create(ctx, probe.DeepCopy(), client.DryRunAll)
 		if err == nil || !strings.Contains(err.Error(), message) {
-			return fmt.Errorf("policy not in force yet: %v", err)
+			return fmt.Errorf("policy not in force yet: the dry run gave %v", err) //nolint:errorlint // err may be nil here
 		}
 		return nil
 	})

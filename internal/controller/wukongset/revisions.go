@@ -146,16 +146,17 @@ func (r *Reconciler) rollback(ctx context.Context, set *vmv1alpha1.WukongSet) (b
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: set.Namespace, Name: revisionName(set, hash)}, cr)
 	updated := set.DeepCopy()
 	delete(updated.Annotations, AnnotationRollbackTo)
-	if err == nil {
+	switch {
+	case err == nil:
 		var t vmv1alpha1.WukongTemplateSpec
 		if err := json.Unmarshal(cr.Data.Raw, &t); err != nil {
 			return false, fmt.Errorf("decode ControllerRevision %s: %w", cr.Name, err)
 		}
 		updated.Spec.Template = t
 		r.event(set, "Normal", "RolledBack", "Rollback", "rolled the template back to revision %s", hash)
-	} else if apierrors.IsNotFound(err) {
+	case apierrors.IsNotFound(err):
 		r.event(set, "Warning", "RollbackFailed", "Rollback", "revision %q not found; see kubectl get controllerrevisions -l %s=%s", to, vmv1alpha1.LabelSet, set.Name)
-	} else {
+	default:
 		return false, fmt.Errorf("get ControllerRevision %s: %w", revisionName(set, hash), err)
 	}
 	if err := r.Client.Update(ctx, updated); err != nil {
