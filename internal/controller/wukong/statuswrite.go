@@ -39,6 +39,11 @@ func classifyStatusChange(old, now *vmv1alpha1.WukongStatus) statusChange {
 	if t := conditionChanged(old.Conditions, now.Conditions); t != "" {
 		return statusChange{significant: "condition " + t}
 	}
+	// A failed VM's messages say why it failed (the guest's crash, CDI's import error), which is what a user
+	// and the set's autohealing act on: written at once, not held back as progress.
+	if now.Phase == vmv1alpha1.WukongFailed && !equality.Semantic.DeepEqual(old.Conditions, now.Conditions) {
+		return statusChange{significant: "failure message"}
+	}
 	if len(old.Volumes) != len(now.Volumes) {
 		return statusChange{significant: "volumes"}
 	}

@@ -98,6 +98,9 @@ func TestClassifyStatusChange(t *testing.T) {
 		{name: "a message of a running VM", phase: vmv1alpha1.WukongRunning, progress: true, mutate: func(s *vmv1alpha1.WukongStatus) {
 			s.Conditions[1].Message = "other"
 		}},
+		{name: "why a failed VM failed", phase: vmv1alpha1.WukongFailed, significant: "failure message", mutate: func(s *vmv1alpha1.WukongStatus) {
+			s.Conditions[0].Message = "the VM instance failed: guest kernel panic"
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
