@@ -126,7 +126,7 @@ func groups(cmd *cobra.Command) {
 			}
 			return &usageError{msg: msg}
 		}
-		cmd.RunE = func(c *cobra.Command, _ []string) error {
+		cmd.RunE = func(*cobra.Command, []string) error {
 			return &usageError{msg: "no command given"}
 		}
 	}

@@ -67,7 +67,8 @@ func startEnv(t *testing.T) *testenv.Env {
 			cancel()
 			for range 2 {
 				select {
-				case <-done:
+				case err := <-done:
+					_ = err // the manager's and the simulator's own errors are logged where they happen
 				case <-time.After(20 * time.Second):
 				}
 			}

@@ -41,11 +41,12 @@ var (
 		Name: "wukongset_members_by_phase", Help: "Members of a WukongSet by Wukong phase.",
 	}, []string{LabelNamespace, LabelSet, LabelPhase})
 
-	// CreateFailures and DeleteFailures count refused member creates and deletes by reason (the apiserver's
-	// status reason, e.g. Forbidden, Invalid, Timeout).
+	// CreateFailures counts refused member creates by reason (the apiserver's status reason, e.g. Forbidden,
+	// Invalid, Timeout).
 	CreateFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_member_create_failures_total", Help: "Member creates the apiserver refused, by reason.",
 	}, []string{LabelNamespace, LabelSet, LabelReason})
+	// DeleteFailures counts refused member deletes by reason.
 	DeleteFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wukongset_member_delete_failures_total", Help: "Member deletes the apiserver refused, by reason.",
 	}, []string{LabelNamespace, LabelSet, LabelReason})

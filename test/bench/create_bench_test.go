@@ -40,10 +40,10 @@ const (
 	// floorWorkers is the parallelism of the floor: what a well-written client can get from this apiserver.
 	floorWorkers = 16
 	// readyTimePerMember bounds the wait for a set to become Ready (10 minutes for 1,000 members, at least
-	// readyTimeoutMin). It is generous because the machine is shared: on two cores with other test runs
+	// minReadyTimeout). It is generous because the machine is shared: on two cores with other test runs
 	// beside it, 1,000 members have taken 4 3/4 minutes.
 	readyTimePerMember = 600 * time.Millisecond
-	readyTimeoutMin    = 2 * time.Minute
+	minReadyTimeout    = 2 * time.Minute
 	// settleTimeout bounds the wait for writes to stop after the set is Ready.
 	settleTimeout = 15 * time.Second
 )
@@ -213,7 +213,7 @@ func runCreate(b *testing.B, n int) *result {
 	if err := env.Client.Create(ctx, set); err != nil {
 		b.Fatal(err)
 	}
-	waitCtx, waitCancel := context.WithTimeout(ctx, max(readyTimeoutMin, time.Duration(n)*readyTimePerMember))
+	waitCtx, waitCancel := context.WithTimeout(ctx, max(minReadyTimeout, time.Duration(n)*readyTimePerMember))
 	defer waitCancel()
 	var (
 		wg                    sync.WaitGroup

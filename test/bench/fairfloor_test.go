@@ -95,7 +95,7 @@ func measureFairFloor(ctx context.Context, env *testenv.Env, n int) (fairResult,
 		return f, err
 	}
 
-	ctx, cancel := context.WithTimeoutCause(ctx, max(readyTimeoutMin, time.Duration(n)*readyTimePerMember),
+	ctx, cancel := context.WithTimeoutCause(ctx, max(minReadyTimeout, time.Duration(n)*readyTimePerMember),
 		fmt.Errorf("fair floor of %d members did not finish", n))
 	defer cancel()
 	var (

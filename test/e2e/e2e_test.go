@@ -119,8 +119,11 @@ func TestManagerBinary(t *testing.T) {
 		"--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", probeAddr)...)
 	eventually(t, 60*time.Second, func() error {
 		code, _, err := get("http://" + probeAddr + "/readyz")
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("readyz %d %v", code, err)
+		if err != nil {
+			return fmt.Errorf("readyz: %w", err)
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("readyz: HTTP %d", code)
 		}
 		return nil
 	})
@@ -159,8 +162,11 @@ func TestManagerBinary(t *testing.T) {
 	var families map[string]*dto.MetricFamily
 	eventually(t, 30*time.Second, func() error {
 		code, body, err := get("http://" + metricsAddr + "/metrics")
-		if err != nil || code != http.StatusOK {
-			return fmt.Errorf("metrics %d %v", code, err)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		if code != http.StatusOK {
+			return fmt.Errorf("metrics: HTTP %d", code)
 		}
 		parser := expfmt.NewTextParser(model.UTF8Validation)
 		families, err = parser.TextToMetricFamilies(strings.NewReader(body))

@@ -135,8 +135,11 @@ func TestLeastPrivilege(t *testing.T) {
 			"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr)...)
 		eventually(t, 60*time.Second, func() error {
 			code, _, err := get("http://" + probeAddr + "/readyz")
-			if err != nil || code != http.StatusOK {
-				return fmt.Errorf("readyz %d %v", code, err)
+			if err != nil {
+				return fmt.Errorf("readyz: %w", err)
+			}
+			if code != http.StatusOK {
+				return fmt.Errorf("readyz: HTTP %d", code)
 			}
 			return nil
 		})

@@ -75,7 +75,7 @@ func TestReferencedAttachment(t *testing.T) {
 
 	nad := userAttachment(ns, "shared-net")
 	create(t, nad)
-	w = waitFor(t, ns, "ref", func(w *vmv1alpha1.Wukong) error {
+	waitFor(t, ns, "ref", func(w *vmv1alpha1.Wukong) error {
 		if err := conditionIs(w, vmv1alpha1.WukongNetworksReady, metav1.ConditionTrue, vmv1alpha1.ReasonAttachmentsReady); err != nil {
 			return err
 		}
