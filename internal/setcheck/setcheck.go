@@ -10,7 +10,6 @@ import (
 	"errors"
 	"runtime"
 	"slices"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
@@ -51,7 +50,7 @@ func Members(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.
 	}
 	members := make([]membercheck.Member, n)
 	problems := make([]*Problem, n)
-	parallel(ctx, n, workers, func(i int) {
+	membercheck.Parallel(ctx, n, workers, func(i int) {
 		members[i].Index = i
 		m, err := renderer.Member(set, set.Spec.Template, i, revision, false)
 		if err != nil {
@@ -82,25 +81,6 @@ func Members(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.
 		out[i] = m.Object
 	}
 	return out, nil
-}
-
-// parallel calls fn for 0..n-1 on workers goroutines and returns when all calls have returned; it stops
-// handing out indexes once ctx is done.
-func parallel(ctx context.Context, n, workers int, fn func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, min(workers, n)) {
-		wg.Go(func() {
-			for i := range next {
-				fn(i)
-			}
-		})
-	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 func templateProblems(err error) []Problem {

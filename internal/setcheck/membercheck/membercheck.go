@@ -78,7 +78,7 @@ func Check(ctx context.Context, members []Member, workers int) []Problem {
 	objs := make([]*vmv1alpha1.Wukong, n)
 	keys := make([]string, n)
 	problems := make([][]Problem, n)
-	parallel(ctx, n, workers, func(i int) {
+	Parallel(ctx, n, workers, func(i int) {
 		m := members[i]
 		if m.Object == nil {
 			return
@@ -108,7 +108,7 @@ func Check(ctx context.Context, members []Member, workers int) []Problem {
 
 	// Validate: representatives in full, the others' metadata; a representative's problems outside the
 	// metadata are every member's of its class.
-	parallel(ctx, n, workers, func(i int) {
+	Parallel(ctx, n, workers, func(i int) {
 		m := members[i]
 		if objs[i] == nil {
 			return
@@ -188,9 +188,9 @@ func fieldProblems(m Member, errs field.ErrorList) []Problem {
 	return ps
 }
 
-// parallel calls fn for 0..n-1 on workers goroutines and returns when all calls have returned; it stops
+// Parallel calls fn for 0..n-1 on workers goroutines and returns when all calls have returned; it stops
 // handing out indexes once ctx is done.
-func parallel(ctx context.Context, n, workers int, fn func(i int)) {
+func Parallel(ctx context.Context, n, workers int, fn func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range max(1, min(workers, n)) {
