@@ -85,14 +85,29 @@ func eventually(t *testing.T, timeout time.Duration, check func() error) {
 	testenv.Eventually(t, timeout, check)
 }
 
-func get(url string) (int, string, error) {
+// get returns the body of an HTTP GET of url, and an error unless it answered 200.
+func get(url string) (string, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, "", err
+		return "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return string(b), err
+}
+
+// waitReady waits until the manager's health endpoint at probeAddr says it is ready.
+func waitReady(t *testing.T, probeAddr string) {
+	t.Helper()
+	eventually(t, 60*time.Second, func() error {
+		if _, err := get("http://" + probeAddr + "/readyz"); err != nil {
+			return fmt.Errorf("readyz: %w", err)
+		}
+		return nil
+	})
 }
 
 // TestManagerBinary runs the operator and the simulator as processes, the operator as its ServiceAccount
@@ -117,16 +132,7 @@ func TestManagerBinary(t *testing.T) {
 	start(t, filepath.Join(dir, "sim.log"), simBin, "--kubeconfig", env.Kubeconfig, "--import-duration", "300ms", "--boot-duration", "200ms")
 	mgr := start(t, filepath.Join(dir, "manager.log"), wukong, managerArgs(id,
 		"--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", probeAddr)...)
-	eventually(t, 60*time.Second, func() error {
-		code, _, err := get("http://" + probeAddr + "/readyz")
-		if err != nil {
-			return fmt.Errorf("readyz: %w", err)
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("readyz: HTTP %d", code)
-		}
-		return nil
-	})
+	waitReady(t, probeAddr)
 
 	ctx := context.Background()
 	// Example 6.1 (five plain members) and example 6.3 (three members named by template variables).
@@ -161,12 +167,9 @@ func TestManagerBinary(t *testing.T) {
 	// The metrics endpoint serves the operator's series next to controller-runtime's.
 	var families map[string]*dto.MetricFamily
 	eventually(t, 30*time.Second, func() error {
-		code, body, err := get("http://" + metricsAddr + "/metrics")
+		body, err := get("http://" + metricsAddr + "/metrics")
 		if err != nil {
 			return fmt.Errorf("metrics: %w", err)
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("metrics: HTTP %d", code)
 		}
 		parser := expfmt.NewTextParser(model.UTF8Validation)
 		families, err = parser.TextToMetricFamilies(strings.NewReader(body))

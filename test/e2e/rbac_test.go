@@ -138,16 +138,7 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Helper()
 		cmd := start(t, filepath.Join(dir, log), wukong, managerArgs(id,
 			"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr)...)
-		eventually(t, 60*time.Second, func() error {
-			code, _, err := get("http://" + probeAddr + "/readyz")
-			if err != nil {
-				return fmt.Errorf("readyz: %w", err)
-			}
-			if code != http.StatusOK {
-				return fmt.Errorf("readyz: HTTP %d", code)
-			}
-			return nil
-		})
+		waitReady(t, probeAddr)
 		return cmd
 	}
 	// SIGTERM: the manager releases its lease (an update), removes its webhook configuration and exits.
