@@ -30,6 +30,9 @@ type Options struct {
 	MetricsSecure bool
 	// ProbeAddr is the health and readiness probe address; "0" disables it.
 	ProbeAddr string
+	// PprofAddr serves Go's net/http/pprof profiles (controller-runtime's pprof server); "" or "0" disables
+	// it, which is the default: profiles show the manager's internals to whoever reaches the port.
+	PprofAddr string
 	// LeaderElect enables leader election; LeaderElectionNamespace is the lease's namespace.
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -74,6 +77,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Cache:                   cacheOptions(),
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  o.ProbeAddr,
+		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        "wukong-manager.vm.novasphere.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,

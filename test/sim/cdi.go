@@ -65,9 +65,13 @@ func (r *dataVolumeReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if dv.DeletionTimestamp != nil {
 		return ctrl.Result{}, nil
 	}
-	faults, err := r.faults.values(ctx, &dv, AnnotationImportError)
+	faults, err := r.faults.values(ctx, &dv, AnnotationImportError, AnnotationImportDuration)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	importDuration := r.importDuration
+	if d, err := time.ParseDuration(faults[AnnotationImportDuration]); err == nil && d >= 0 {
+		importDuration = d
 	}
 	inStage := r.clock.since(req.NamespacedName, dvStepKey(&dv))
 	var (
@@ -87,7 +91,7 @@ func (r *dataVolumeReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 		status, wait = planClone(&dv, faults[AnnotationImportError], ready, inStage, r.cloneDuration, metav1.Now())
 	} else {
-		status, wait = planDataVolume(&dv, faults[AnnotationImportError], inStage, r.importDuration, metav1.Now())
+		status, wait = planDataVolume(&dv, faults[AnnotationImportError], inStage, importDuration, metav1.Now())
 	}
 	if !equality.Semantic.DeepEqual(status, dv.Status) {
 		before := dv.DeepCopy()

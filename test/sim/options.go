@@ -13,6 +13,11 @@ const (
 	// succeeded is not affected, as with CDI.
 	AnnotationImportError = "sim.novasphere.dev/import-error"
 
+	// AnnotationImportDuration sets how long a DataVolume's import takes (a Go duration such as "15s"),
+	// instead of Options.ImportDuration: one slow import among fast ones. A value that does not parse is
+	// ignored.
+	AnnotationImportDuration = "sim.novasphere.dev/import-duration"
+
 	// AnnotationUnschedulable keeps a VirtualMachineInstance that has not been scheduled yet in phase
 	// Scheduling, as if no node fitted; the value is the scheduler's message. A running instance is not
 	// affected: restart it to see the failure.

@@ -4,9 +4,9 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/statuswrite"
 )
 
 // ProgressInterval is the least time between two writes of a Wukong's status when only progress changed: an
@@ -16,40 +16,33 @@ import (
 // written at once.
 const ProgressInterval = 10 * time.Second
 
-// statusChange is how a computed status differs from the one last written.
-type statusChange struct {
-	// significant names the first field a user acts on that changed ("phase", "condition Ready", ...); ""
-	// when none did.
-	significant string
-	// progress is true when only progress changed: conditions' messages, volumes' phases and progress, and
-	// before the VM runs its node, addresses and guest report.
-	progress bool
-}
-
 // classifyStatusChange compares the status last written (old) with the one just computed (now).
-func classifyStatusChange(old, now *vmv1alpha1.WukongStatus) statusChange {
+func classifyStatusChange(old, now *vmv1alpha1.WukongStatus) statuswrite.Change {
+	if startProgress(old, now) {
+		return statuswrite.Change{Progress: !equality.Semantic.DeepEqual(old, now)}
+	}
 	switch {
 	case old.Phase != now.Phase:
-		return statusChange{significant: "phase"}
+		return statuswrite.Change{Significant: "phase"}
 	case old.ObservedGeneration != now.ObservedGeneration:
-		return statusChange{significant: "observedGeneration"}
+		return statuswrite.Change{Significant: "observedGeneration"}
 	case old.VMName != now.VMName:
-		return statusChange{significant: "vmName"}
+		return statuswrite.Change{Significant: "vmName"}
 	}
-	if t := conditionChanged(old.Conditions, now.Conditions); t != "" {
-		return statusChange{significant: "condition " + t}
+	if t := statuswrite.ConditionChanged(old.Conditions, now.Conditions); t != "" {
+		return statuswrite.Change{Significant: "condition " + t}
 	}
 	// A failed VM's messages say why it failed (the guest's crash, CDI's import error), which is what a user
 	// and the set's autohealing act on: written at once, not held back as progress.
 	if now.Phase == vmv1alpha1.WukongFailed && !equality.Semantic.DeepEqual(old.Conditions, now.Conditions) {
-		return statusChange{significant: "failure message"}
+		return statuswrite.Change{Significant: "failure message"}
 	}
 	if len(old.Volumes) != len(now.Volumes) {
-		return statusChange{significant: "volumes"}
+		return statuswrite.Change{Significant: "volumes"}
 	}
 	for i := range now.Volumes {
 		if old.Volumes[i].Name != now.Volumes[i].Name || old.Volumes[i].DataVolume != now.Volumes[i].DataVolume {
-			return statusChange{significant: "volumes"}
+			return statuswrite.Change{Significant: "volumes"}
 		}
 	}
 	// The node, the addresses and the guest agent's report are written at once on a running VM (a
@@ -59,50 +52,49 @@ func classifyStatusChange(old, now *vmv1alpha1.WukongStatus) statusChange {
 	if now.Phase == vmv1alpha1.WukongRunning {
 		switch {
 		case old.NodeName != now.NodeName:
-			return statusChange{significant: "nodeName"}
+			return statuswrite.Change{Significant: "nodeName"}
 		case old.IP != now.IP || !equality.Semantic.DeepEqual(old.Networks, now.Networks):
-			return statusChange{significant: "networks"}
+			return statuswrite.Change{Significant: "networks"}
 		case !equality.Semantic.DeepEqual(old.Guest, now.Guest):
-			return statusChange{significant: "guest"}
+			return statuswrite.Change{Significant: "guest"}
 		}
 	}
-	return statusChange{progress: !equality.Semantic.DeepEqual(old, now)}
+	return statuswrite.Change{Progress: !equality.Semantic.DeepEqual(old, now)}
 }
 
-// conditionChanged returns the type of the first condition added, removed, or changed in status, reason or
-// observedGeneration; "" when only messages differ (or nothing).
-func conditionChanged(old, now []metav1.Condition) string {
-	if len(old) != len(now) {
-		return "set"
+// startingPhases are the phases of a VM on its way to Running: a first start, or a start after a stop or
+// restart (the write that left Running or Stopped is significant, the steps after it are not).
+var startingPhases = map[vmv1alpha1.WukongPhase]bool{
+	"": true, vmv1alpha1.WukongPending: true, vmv1alpha1.WukongProvisioning: true, vmv1alpha1.WukongStarting: true,
+}
+
+// healthyStartReasons are the condition reasons of a start that goes as it should: disks importing or ready,
+// attachments found, the VM being created and started. Any other reason (a missing Secret, clone source or
+// attachment, a refused spec, an unschedulable or failing VM, a readiness probe failing) is what a user must
+// see at once.
+var healthyStartReasons = map[string]bool{
+	vmv1alpha1.ReasonProvisioning: true, vmv1alpha1.ReasonStarting: true, vmv1alpha1.ReasonImporting: true,
+	vmv1alpha1.ReasonDisksReady: true, vmv1alpha1.ReasonNoDisks: true, vmv1alpha1.ReasonAttachmentsReady: true,
+	vmv1alpha1.ReasonUpToDate: true, vmv1alpha1.ReasonVMUpdating: true,
+}
+
+// startProgress reports whether the change from old to now is a healthy start's progress: both are starting
+// phases (Pending, Provisioning, Starting, or no status yet), the spec's generation is the one old reported
+// (an edit is significant), and every condition of now has a healthy start's reason. Such a change is
+// written at most every ProgressInterval, counted from the Wukong's creation when it has no status yet: a
+// member that runs within that time costs one status write (Running), and a long import shows Provisioning
+// and its progress. The phase a start ends in (Running, Failed, Stopped) is written at once.
+func startProgress(old, now *vmv1alpha1.WukongStatus) bool {
+	if !startingPhases[old.Phase] || !startingPhases[now.Phase] || now.Phase == "" {
+		return false
 	}
-	byType := make(map[string]*metav1.Condition, len(old))
-	for i := range old {
-		byType[old[i].Type] = &old[i]
+	if old.Phase != "" && old.ObservedGeneration != now.ObservedGeneration {
+		return false
 	}
-	for _, c := range now {
-		o := byType[c.Type]
-		if o == nil || o.Status != c.Status || o.Reason != c.Reason || o.ObservedGeneration != c.ObservedGeneration {
-			return c.Type
+	for _, c := range now.Conditions {
+		if !healthyStartReasons[c.Reason] {
+			return false
 		}
 	}
-	return ""
-}
-
-// decideStatusWrite decides whether to write the status now. A significant change is written at once; a
-// change of progress only when the last write is at least ProgressInterval old, else it waits (retryAfter
-// is when to look again, so the last value is written even if nothing else happens). lastWrite is zero when
-// this process has not written the Wukong's status yet.
-func decideStatusWrite(change statusChange, lastWrite, now time.Time) (write bool, retryAfter time.Duration) {
-	switch {
-	case change.significant != "":
-		return true, 0
-	case !change.progress:
-		return false, 0
-	}
-	since := now.Sub(lastWrite)
-	if lastWrite.IsZero() || since >= ProgressInterval || since < 0 {
-		// A clock that went backwards must not hold the write for longer than the interval.
-		return true, 0
-	}
-	return false, ProgressInterval - since
+	return true
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/novasphere/wukong/internal/apply"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/redact"
+	"github.com/novasphere/wukong/internal/statuswrite"
 )
 
 // Reconciler reconciles Wukongs.
@@ -53,6 +54,8 @@ type Reconciler struct {
 	// is written at most every ProgressInterval and a cache that has not caught up with that write is
 	// recognised; entries go when the Wukong does. After a restart the first progress write is not held back.
 	statusWritten sync.Map
+	// created holds the children this process created that its cache does not show yet.
+	created createdChildren
 }
 
 // statusWrite is one status write of a Wukong: its UID, the resourceVersion the write produced and when.
@@ -70,7 +73,7 @@ const missingSecretRetry = 30 * time.Second
 // computes the status and writes it from a deferred patch (Cluster API's shape) when it changed: an error
 // becomes the Ready condition and a Warning event, not only a log line, and the status's observedGeneration
 // moves only on success. A change of progress alone is written at most every ProgressInterval
-// (decideStatusWrite); the reconcile then comes back for it.
+// (statuswrite.Decide); the reconcile then comes back for it.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	w := &vmv1alpha1.Wukong{}
 	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
@@ -96,7 +99,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	defer func() {
 		w.Status = computeStatus(w, obs, retErr)
 		change := classifyStatusChange(&before.Status, &w.Status)
-		write, retryAfter := decideStatusWrite(change, last.at, time.Now())
+		since := last.at
+		if since.IsZero() && before.Status.Phase == "" {
+			since = w.CreationTimestamp.Time
+		}
+		write, retryAfter := statuswrite.Decide(change, since, time.Now(), ProgressInterval)
 		if !write {
 			// Held back (or unchanged): events and metrics follow what was written, so they see no change
 			// either, and the next pass compares against the same status.
@@ -106,7 +113,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.recordTransitions(before, w, obs)
 		r.observeReadyLatency(before, w)
 		if write {
-			log.FromContext(ctx).V(1).Info("write status", "phase", w.Status.Phase, "significant", change.significant)
+			log.FromContext(ctx).V(1).Info("write status", "phase", w.Status.Phase, "significant", change.Significant)
 			if err := r.patchStatus(ctx, before, w); err != nil {
 				retErr = errors.Join(retErr, err)
 			} else {
@@ -227,6 +234,11 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 	// ensure applies one child. ours is false when another controller holds the name: existing then holds
 	// that object, which must not be observed as this Wukong's.
 	ensure := func(desired, existing client.Object, fields ...string) (ours bool, err error) {
+		if pending, err := r.created.pending(ctx, r.Client, desired, existing); err != nil || pending {
+			// Created moments ago by this process: the cache has not caught up, and its watch event brings
+			// the Wukong back.
+			return pending, err
+		}
 		res, err := apply.Ensure(ctx, r.Client, r.APIReader, desired, existing, fields...)
 		var conflict *apply.ErrNotControlled
 		if errors.As(err, &conflict) {
@@ -238,6 +250,9 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 		}
 		if err != nil {
 			return false, err
+		}
+		if res == apply.Created {
+			r.created.created(desired)
 		}
 		if res != apply.Unchanged {
 			obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})

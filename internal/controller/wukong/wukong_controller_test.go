@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/controller/wukong"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/test/sim"
 	"github.com/novasphere/wukong/test/testenv"
@@ -361,7 +362,9 @@ func assertNoSecrets(t *testing.T, where, doc string) {
 }
 
 // TestPhaseProgression watches the Wukong from before it exists, so every status the operator writes is
-// seen: polling could miss the short Provisioning phase on a fast machine and pass on a broken controller.
+// seen. Its import takes longer than ProgressInterval: a healthy start's steps are written at most that
+// often, counted from the Wukong's creation, so the import shows as Provisioning before Running (a start
+// shorter than that shows Running only, as the next test checks).
 func TestPhaseProgression(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -376,7 +379,9 @@ func TestPhaseProgression(t *testing.T) {
 		t.Fatalf("watch Wukongs: %v", err)
 	}
 	defer watcher.Stop()
-	create(t, newWukong(ns, "prog"))
+	w := newWukong(ns, "prog")
+	w.Annotations = map[string]string{sim.AnnotationImportDuration: (wukong.ProgressInterval + 3*time.Second).String()}
+	create(t, w)
 
 	var seen []string
 	provisioning := -1
@@ -407,6 +412,48 @@ func TestPhaseProgression(t *testing.T) {
 		}
 	}
 	t.Fatalf("watch ended before Running (%v): %v", ctx.Err(), seen)
+}
+
+// TestStartWritesNoStepEarly watches a Wukong that starts fast (the harness's imports and boots take well
+// under a second): no status on the way to Running (Pending, Provisioning, Starting) is written within
+// ProgressInterval of its creation (less the second creationTimestamp rounds off), so a fast start costs one
+// status write. On a machine slow enough for
+// the start to take longer, a step may be written, but never earlier.
+func TestStartWritesNoStepEarly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ns := namespace(t)
+	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns))
+	if err != nil {
+		t.Fatalf("watch Wukongs: %v", err)
+	}
+	defer watcher.Stop()
+	created := time.Now()
+	create(t, newWukong(ns, "fast"))
+	var steps []string
+	for ev := range watcher.ResultChan() {
+		w, ok := ev.Object.(*vmv1alpha1.Wukong)
+		if !ok {
+			continue
+		}
+		switch after := time.Since(created); {
+		case w.Status.Phase == vmv1alpha1.WukongRunning:
+			t.Logf("Running after %s; steps written before it: %v", after.Round(time.Millisecond), steps)
+			return
+		case w.Status.Phase != "":
+			steps = append(steps, fmt.Sprintf("%s after %s", w.Status.Phase, after.Round(time.Millisecond)))
+			// The interval counts from creationTimestamp, which the apiserver keeps in whole seconds.
+			if after < wukong.ProgressInterval-time.Second {
+				t.Fatalf("phase %s written %s after creation, before ProgressInterval (%s)", w.Status.Phase, after, wukong.ProgressInterval)
+			}
+		}
+	}
+	t.Fatalf("watch ended before Running (%v): %v", ctx.Err(), steps)
 }
 
 // TestSteadyStateWritesNothing counts, with the apiserver's own counters, the writes to children and status

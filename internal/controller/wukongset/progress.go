@@ -3,7 +3,6 @@ package wukongset
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -11,10 +10,6 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 )
-
-// progressInterval is the least time between two status writes of one pass while it creates members: a
-// creation shorter than this costs no write beyond the pass's own, a 10,000-member one a write a second.
-const progressInterval = time.Second
 
 // withCreated is the members as observed plus those this pass created, which the cache does not show yet.
 // It allocates a new slice: members is the pass's observation and stays as read.

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +31,7 @@ import (
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/owner"
 	"github.com/novasphere/wukong/internal/redact"
+	"github.com/novasphere/wukong/internal/statuswrite"
 )
 
 // ownerIndex indexes Wukongs by the UID of the WukongSet that controls them.
@@ -52,6 +53,8 @@ type Reconciler struct {
 	expect    expectations
 	validated validations
 	now       func() time.Time
+	// statusWritten holds each set's last status write by this process (setStatusWrite by NamespacedName).
+	statusWritten sync.Map
 }
 
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
@@ -59,12 +62,13 @@ type Reconciler struct {
 // API's shape): an error before the plan (listing or claiming members, storing revisions) becomes
 // ReplicaFailure with the redacted message and a Warning event, not only a log line, and observedGeneration
 // moves only when the pass succeeds.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	set := &vmv1alpha1.WukongSet{}
 	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetSet(req.Namespace, req.Name)
 			r.validated.forget(req.NamespacedName)
+			r.statusWritten.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
 	}
@@ -85,11 +89,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			}
 			set.Status.ObservedGeneration = before.Status.ObservedGeneration
 		}
+		now := r.clock()
+		write, retryAfter := statuswrite.Decide(classifyStatusChange(&written.Status, &set.Status), r.lastStatusWrite(set), now, statusInterval)
+		if !write {
+			// Unchanged, or counts on their way written less than statusInterval ago: the pass comes back
+			// for them. Events follow what is written.
+			set.Status = written.Status
+			if retErr == nil && (res.RequeueAfter == 0 || (retryAfter != 0 && retryAfter < res.RequeueAfter)) {
+				res.RequeueAfter = retryAfter
+			}
+		}
 		r.recordFailure(before, set)
 		r.recordQuota(before, set)
-		if !equality.Semantic.DeepEqual(written.Status, set.Status) {
+		if write {
 			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(written)); err != nil {
 				retErr = errors.Join(retErr, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
+			} else {
+				r.wroteStatus(set, now)
 			}
 		}
 		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
@@ -132,18 +148,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, err
 	}
 	// A large creation takes many batches: between them the status says how far it got, at most every
-	// progressInterval, so a 10,000-member set does not look frozen while a small one costs no extra write.
-	lastWrite := now
+	// statusInterval, so a 10,000-member set does not look frozen while a small one costs no extra write.
 	progress := func(created []*vmv1alpha1.Wukong) {
-		if r.clock().Sub(lastWrite) < progressInterval {
+		at := r.clock()
+		if last := r.lastStatusWrite(set); !last.IsZero() && at.Sub(last) < statusInterval {
 			return
 		}
-		lastWrite = r.clock()
 		if w, err := r.writeProgress(ctx, set, written, statusInput{
 			Members: withCreated(members, created), Selector: sel.String(), UpdateRevision: revs.update,
 			Pending: max(plan.Pending-len(created), 0), Rollout: plan.Rollout,
-			Autohealing: set.Spec.Autohealing != nil, Now: lastWrite,
+			Autohealing: set.Spec.Autohealing != nil, Now: at,
 		}); err == nil {
+			if w != written {
+				r.wroteStatus(set, at)
+			}
 			written = w
 		}
 	}
