@@ -14,6 +14,7 @@ import (
 
 	"github.com/novasphere/wukong/internal/cli"
 	"github.com/novasphere/wukong/internal/createvm"
+	"github.com/novasphere/wukong/internal/kubeconfig"
 	"github.com/novasphere/wukong/internal/scheme"
 	"github.com/novasphere/wukong/internal/template"
 )
@@ -113,7 +114,7 @@ func runCreateVM(o createVMOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	cc := clientConfig(o.kubeconfig)
+	cc := kubeconfig.Load(o.kubeconfig, nil)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
@@ -149,13 +150,6 @@ func runCreateVM(o createVMOptions) error {
 		}
 	}
 	return runErr
-}
-
-// clientConfig loads --kubeconfig, else $KUBECONFIG or ~/.kube/config, else the in-cluster configuration.
-func clientConfig(kubeconfig string) clientcmd.ClientConfig {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 }
 
 // namespaceOf picks the Wukong's namespace: the flag, else the pod's ($POD_NAMESPACE from the downward API),

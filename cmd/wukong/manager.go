@@ -5,21 +5,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/novasphere/wukong/internal/cli"
+	"github.com/novasphere/wukong/internal/kubeconfig"
 	"github.com/novasphere/wukong/internal/manager"
 )
-
-func loadConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", kubeconfig)
-	}
-	return ctrl.GetConfig()
-}
 
 // managerFlags are the manager command's flags after parsing.
 type managerFlags struct {
@@ -81,7 +73,7 @@ until SIGTERM or SIGINT.`,
 func runManager(f *managerFlags) error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&f.zap)))
 
-	cfg, err := loadConfig(f.kubeconfig)
+	cfg, err := kubeconfig.Load(f.kubeconfig, nil).ClientConfig()
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}

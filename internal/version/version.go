@@ -5,7 +5,7 @@
 //	  -X github.com/novasphere/wukong/internal/version.gitCommit=$(git rev-parse HEAD) \
 //	  -X github.com/novasphere/wukong/internal/version.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 //
-// A binary built without them (go build, go install, a Dockerfile) falls back to what the Go toolchain
+// The Dockerfile sets them from build arguments. A binary built without them (go build, go install) falls back to what the Go toolchain
 // records in the binary: the module version, and the VCS revision and commit time when it was built inside
 // a git checkout without -buildvcs=false.
 package version

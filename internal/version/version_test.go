@@ -1,7 +1,11 @@
 package version
 
 import (
+	"os"
+	"regexp"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +48,27 @@ func TestResolve(t *testing.T) {
 				t.Errorf("got %+v; want the Go version and platform", got)
 			}
 		})
+	}
+}
+
+// TestBuildsSetEveryVariable reads the Makefile and the Dockerfile: each must give the linker every
+// variable above by its package path, so a renamed variable cannot leave a release without its identity.
+func TestBuildsSetEveryVariable(t *testing.T) {
+	want := []string{"buildDate", "gitCommit", "version"}
+	for _, file := range []string{"../../Makefile", "../../Dockerfile"} {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The Makefile names the package through $(VERSION_PKG).
+		text := strings.ReplaceAll(string(raw), "$(VERSION_PKG)", "github.com/novasphere/wukong/internal/version")
+		var got []string
+		for _, m := range regexp.MustCompile(`-X github\.com/novasphere/wukong/internal/version\.(\w+)=`).FindAllStringSubmatch(text, -1) {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s sets %v with -X, want %v", file, got, want)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/kubeconfig"
 	"github.com/novasphere/wukong/internal/scheme"
 )
 
@@ -26,13 +27,13 @@ const fieldManager = "wukong-rollout"
 
 // options are the flags every rollout command shares: kubectl's kubeconfig loading and overrides.
 type options struct {
-	loading   *clientcmd.ClientConfigLoadingRules
-	overrides clientcmd.ConfigOverrides
+	kubeconfig string
+	overrides  clientcmd.ConfigOverrides
 }
 
 // NewCommand returns the rollout command with its subcommands.
 func NewCommand() *cobra.Command {
-	o := &options{loading: clientcmd.NewDefaultClientConfigLoadingRules()}
+	o := &options{}
 	cmd := &cobra.Command{
 		Use:   "rollout SUBCOMMAND",
 		Short: "Manage the rollout of a WukongSet",
@@ -48,7 +49,7 @@ in-cluster service account; --context, --namespace (-n) and the other flags belo
   wukong rollout undo web -n prod`,
 	}
 	fs := cmd.PersistentFlags()
-	fs.StringVar(&o.loading.ExplicitPath, clientcmd.RecommendedConfigPathFlag, "", "Path to the kubeconfig file to use for CLI requests.")
+	fs.StringVar(&o.kubeconfig, clientcmd.RecommendedConfigPathFlag, "", "Path to the kubeconfig file to use for CLI requests.")
 	clientcmd.BindOverrideFlags(&o.overrides, fs, clientcmd.RecommendedConfigOverrideFlags(""))
 	// kubectl lists these in "kubectl options" only; they work here too, unlisted.
 	for _, name := range []string{clientcmd.FlagUsername, clientcmd.FlagPassword, clientcmd.FlagImpersonateUID, clientcmd.FlagProxyURL,
@@ -66,7 +67,7 @@ type session struct {
 }
 
 func (o *options) connect() (*session, error) {
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(o.loading, &o.overrides)
+	cc := kubeconfig.Load(o.kubeconfig, &o.overrides)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w", err)
