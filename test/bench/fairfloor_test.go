@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -321,7 +322,7 @@ func deleteAll(ctx context.Context, c client.Client, ns string, obj client.Objec
 		if meta.LenList(list) == 0 {
 			return true, nil
 		}
-		if err := c.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil && !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) {
+		if err := c.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil && !retryableDelete(err) {
 			return false, err
 		}
 		// Let the apiserver work before asking again.
@@ -331,4 +332,16 @@ func deleteAll(ctx context.Context, c client.Client, ns string, obj client.Objec
 		}
 		return false, nil
 	})
+}
+
+// retryableDelete reports whether a delete-collection's error only means it was cut short: a timeout
+// status, or no status at all — with 10,000 objects the apiserver's 60 s request timeout ends the HTTP/2
+// stream itself ("stream error: ... INTERNAL_ERROR; received from peer") while the deletion goes on. A
+// status the apiserver chose to send (forbidden, not found, invalid) is an error.
+func retryableDelete(err error) bool {
+	if apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) {
+		return true
+	}
+	var status apierrors.APIStatus
+	return !errors.As(err, &status)
 }
