@@ -13,6 +13,7 @@ import (
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 
 	"github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 // CloneKind is what a clone disk names: a CDI DataSource or a PersistentVolumeClaim.
@@ -147,17 +148,13 @@ func GoldenDataVolume(set *v1alpha1.WukongSet, g Golden) (*cdiv1.DataVolume, err
 	if err != nil {
 		return nil, fmt.Errorf("golden volume %s: %w", g.Name, err)
 	}
-	controller, block := true, true
 	return &cdiv1.DataVolume{
 		TypeMeta: metav1.TypeMeta{APIVersion: cdiv1.SchemeGroupVersion.String(), Kind: "DataVolume"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      g.Name,
-			Namespace: set.Namespace,
-			Labels:    map[string]string{v1alpha1.LabelSet: set.Name, v1alpha1.LabelGolden: g.Hash},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: v1alpha1.GroupVersion.String(), Kind: "WukongSet", Name: set.Name, UID: set.UID,
-				Controller: &controller, BlockOwnerDeletion: &block,
-			}},
+			Name:            g.Name,
+			Namespace:       set.Namespace,
+			Labels:          map[string]string{v1alpha1.LabelSet: set.Name, v1alpha1.LabelGolden: g.Hash},
+			OwnerReferences: []metav1.OwnerReference{owner.SetReference(set)},
 		},
 		Spec: cdiv1.DataVolumeSpec{
 			Source: source,

@@ -9,6 +9,8 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cloudinit"
+	"github.com/novasphere/wukong/internal/multus"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 func wukong(mutate func(*vmv1alpha1.Wukong)) *vmv1alpha1.Wukong {
@@ -34,7 +36,7 @@ func wukong(mutate func(*vmv1alpha1.Wukong)) *vmv1alpha1.Wukong {
 
 // TestBuild: every child, in List's order, named and owned as the builders name and own them.
 func TestBuild(t *testing.T) {
-	objs, err := Build(wukong(nil), cloudinit.Credentials{})
+	objs, err := Build(wukong(nil), cloudinit.Credentials{}, multus.InUse{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +65,69 @@ func TestBuildErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Build(wukong(tc.mutate), cloudinit.Credentials{})
+			_, err := Build(wukong(tc.mutate), cloudinit.Credentials{}, multus.InUse{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v; want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildInUse: what the cluster already holds decides where the networks attach, and the VM and the
+// attachments written agree on it.
+func TestBuildInUse(t *testing.T) {
+	member := func(w *vmv1alpha1.Wukong) {
+		w.OwnerReferences = []metav1.OwnerReference{owner.SetReference(&vmv1alpha1.WukongSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", UID: "set-uid"},
+		})}
+	}
+	w := wukong(member)
+	shared, err := multus.SharedName("web", w.Spec.Networks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*vmv1alpha1.Wukong)
+		in     multus.InUse
+		// network is where the VM's eth0 points; attachment the attachment written for it and its owner's
+		// kind, "" for none.
+		network, attachment, ownerKind string
+	}{
+		{"new Wukong", nil, multus.InUse{}, "dev/web-0-eth0", "web-0-eth0", "Wukong"},
+		{"new member", member, multus.InUse{}, "dev/" + shared, shared, "WukongSet"},
+		{"member whose VM keeps its own attachment", member, multus.InUse{Refs: map[string]string{"eth0": "web-0-eth0"}},
+			"dev/web-0-eth0", "web-0-eth0", "Wukong"},
+		{"member whose set's attachment nothing controls", member, multus.InUse{Unowned: map[string]bool{shared: true}},
+			"dev/" + shared, "", ""},
+		{"VM that keeps an attachment the operator does not write", nil, multus.InUse{Refs: map[string]string{"eth0": "legacy"}},
+			"dev/legacy", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := Build(wukong(tc.mutate), cloudinit.Credentials{}, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			network := ""
+			for _, n := range objs.VM.Spec.Template.Spec.Networks {
+				if n.Name == "eth0" && n.Multus != nil {
+					network = n.Multus.NetworkName
+				}
+			}
+			if network != tc.network {
+				t.Errorf("VM network eth0 = %q, want %q", network, tc.network)
+			}
+			attachment, ownerKind := "", ""
+			for _, nad := range objs.Attachments {
+				attachment = nad.Name
+				if ref := metav1.GetControllerOf(nad); ref != nil {
+					ownerKind = ref.Kind
+				}
+			}
+			if len(objs.Attachments) > 1 || attachment != tc.attachment || ownerKind != tc.ownerKind {
+				t.Errorf("attachments %d, last %q owned by %q; want %q owned by %q",
+					len(objs.Attachments), attachment, ownerKind, tc.attachment, tc.ownerKind)
 			}
 		})
 	}

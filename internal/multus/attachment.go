@@ -171,26 +171,19 @@ func SetOf(w *v1alpha1.Wukong) *metav1.OwnerReference {
 }
 
 // SetKind is the kind of the owner whose members share attachments.
-const SetKind = "WukongSet"
+const SetKind = owner.SetKind
 
-// sharedMeta is the metadata of a set's shared attachment: controlled by the set, so the garbage collector
-// deletes it with the set and a foreground deletion of the set waits for it (blockOwnerDeletion; under
-// OwnerReferencesPermissionEnforcement that needs update on wukongsets/finalizers). Its labels name the set,
-// not a member: no member owns it.
+// sharedMeta is the metadata of a set's shared attachment: controlled by the set (owner.SetReference), so the
+// garbage collector deletes it with the set and a foreground deletion of the set waits for it. Its labels
+// name the set, not a member: no member owns it. set is SetOf(w), whose API version and kind are the set's.
 func sharedMeta(namespace, name string, set *metav1.OwnerReference) metav1.ObjectMeta {
-	controller, block := true, true
+	// A member knows its set only by its own controller reference, which names and identifies the set.
+	ref := owner.SetReference(&v1alpha1.WukongSet{ObjectMeta: metav1.ObjectMeta{Name: set.Name, UID: set.UID}})
 	return metav1.ObjectMeta{
-		Name:      name,
-		Namespace: namespace,
-		Labels:    map[string]string{v1alpha1.LabelSet: set.Name},
-		OwnerReferences: []metav1.OwnerReference{{
-			APIVersion:         set.APIVersion,
-			Kind:               set.Kind,
-			Name:               set.Name,
-			UID:                set.UID,
-			Controller:         &controller,
-			BlockOwnerDeletion: &block,
-		}},
+		Name:            name,
+		Namespace:       namespace,
+		Labels:          map[string]string{v1alpha1.LabelSet: set.Name},
+		OwnerReferences: []metav1.OwnerReference{ref},
 	}
 }
 

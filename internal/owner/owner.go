@@ -1,6 +1,7 @@
-// Package owner decides how a Wukong's children point back at it: the controller owner reference that lets
-// the garbage collector delete them with the Wukong, and the label that lets the controller list and watch
-// them. Every builder calls it, so all children are marked the same way.
+// Package owner decides how the objects a Wukong or a WukongSet controls point back at it: the controller owner
+// reference that lets the garbage collector delete them with their owner, and the label that lets the
+// controller list and watch a Wukong's children. Every builder calls it, so all of them are marked the same
+// way.
 package owner
 
 import (
@@ -10,19 +11,35 @@ import (
 	"github.com/novasphere/wukong/api/v1alpha1"
 )
 
-// Kind is the kind written into owner references. It is spelled out rather than read from w.TypeMeta
-// because objects fetched through a typed client usually arrive with an empty TypeMeta.
-const Kind = "Wukong"
+// Kind and SetKind are the kinds written into owner references. They are spelled out rather than read from
+// the owner's TypeMeta because objects fetched through a typed client usually arrive with an empty TypeMeta.
+const (
+	Kind    = "Wukong"
+	SetKind = "WukongSet"
+)
 
 // Reference is the controller owner reference from a child object to w. BlockOwnerDeletion makes a
 // foreground delete of the Wukong wait for its VM, disks and attachments.
 func Reference(w *v1alpha1.Wukong) metav1.OwnerReference {
+	return controllerReference(Kind, w.Name, w.UID)
+}
+
+// SetReference is the controller owner reference from an object set controls (a member, an attachment its
+// members share, a golden volume) to set. BlockOwnerDeletion makes a foreground delete of the set wait for
+// them; under OwnerReferencesPermissionEnforcement, whoever writes it needs update on wukongsets/finalizers.
+func SetReference(set *v1alpha1.WukongSet) metav1.OwnerReference {
+	return controllerReference(SetKind, set.Name, set.UID)
+}
+
+// controllerReference is the one shape of the operator's owner references: a controller reference to an
+// object of kind in the operator's API group that blocks the owner's foreground deletion.
+func controllerReference(kind, name string, uid types.UID) metav1.OwnerReference {
 	controller, block := true, true
 	return metav1.OwnerReference{
 		APIVersion:         v1alpha1.GroupVersion.String(),
-		Kind:               Kind,
-		Name:               w.Name,
-		UID:                w.UID,
+		Kind:               kind,
+		Name:               name,
+		UID:                uid,
 		Controller:         &controller,
 		BlockOwnerDeletion: &block,
 	}

@@ -2,13 +2,14 @@ package render
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/children"
 	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/multus"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 // member is one rendered member and, with --children, the objects its controller writes.
@@ -29,11 +30,9 @@ func memberChildren(set *vmv1alpha1.WukongSet, w *vmv1alpha1.Wukong) ([]client.O
 	if err != nil {
 		return nil, err
 	}
-	stored.OwnerReferences = []metav1.OwnerReference{{
-		APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "WukongSet", Name: set.Name, UID: set.UID,
-		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
-	}}
-	objs, err := children.Build(stored, cloudinit.Credentials{})
+	stored.OwnerReferences = []metav1.OwnerReference{owner.SetReference(set)}
+	// A zero multus.InUse: the children of a new member, which has no VM nor attachments in use yet.
+	objs, err := children.Build(stored, cloudinit.Credentials{}, multus.InUse{})
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -21,6 +20,8 @@ import (
 	"github.com/novasphere/wukong/internal/children"
 	"github.com/novasphere/wukong/internal/cloudinit"
 	"github.com/novasphere/wukong/internal/crdschema"
+	"github.com/novasphere/wukong/internal/multus"
+	"github.com/novasphere/wukong/internal/owner"
 )
 
 func samplePath(name string) string {
@@ -265,9 +266,10 @@ func TestRenderChildren(t *testing.T) {
 		if err := crdschema.FromMap(obj, &stored); err != nil {
 			t.Fatal(err)
 		}
-		stored.OwnerReferences = []metav1.OwnerReference{{APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "WukongSet",
-			Name: "cluster-nodes", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
-		objs, err := children.Build(&stored, cloudinit.Credentials{})
+		stored.OwnerReferences = []metav1.OwnerReference{owner.SetReference(&vmv1alpha1.WukongSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "cluster-nodes"},
+		})}
+		objs, err := children.Build(&stored, cloudinit.Credentials{}, multus.InUse{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,23 +17,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/cdi"
 	"github.com/novasphere/wukong/internal/cloudinit"
-	"github.com/novasphere/wukong/internal/kubevirt"
 	"github.com/novasphere/wukong/internal/multus"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/owner"
 )
 
-// children are the desired objects of one Wukong.
-type children struct {
-	secret      *corev1.Secret
-	attachments []*nadv1.NetworkAttachmentDefinition
-	dataVolumes []*cdiv1.DataVolume
-	vm          *kubevirtv1.VirtualMachine
-}
-
-// inputs is what a Wukong's children are built from besides the Wukong itself.
+// inputs is what a Wukong's children are built from besides the Wukong itself (children.Build).
 type inputs struct {
 	// creds are the cloud-init credentials read from the Secrets the Wukong refers to.
 	creds cloudinit.Credentials
@@ -41,45 +31,6 @@ type inputs struct {
 	// VM refers to, which it keeps (moving a VM to another attachment is a template change KubeVirt applies
 	// only by a restart), and its set's shared attachments that nothing controls (multus.InUse).
 	attachments multus.InUse
-}
-
-// desiredChildren builds every child with the pure builders. The VM is pointed at the attachments
-// internal/multus places its networks on, which for an existing VM may be the ones it already uses rather
-// than those a new VM would get.
-func desiredChildren(w *vmv1alpha1.Wukong, in inputs) (*children, error) {
-	var (
-		c   children
-		err error
-	)
-	if c.secret, err = cloudinit.Secret(w, in.creds); err != nil {
-		return nil, err
-	}
-	if c.attachments, err = multus.AttachmentsFor(w, in.attachments); err != nil {
-		return nil, err
-	}
-	if c.dataVolumes, err = cdi.DataVolumes(w); err != nil {
-		return nil, err
-	}
-	if c.vm, err = kubevirt.VirtualMachine(w); err != nil {
-		return nil, err
-	}
-	placeNetworks(w, c.vm, in.attachments)
-	return &c, nil
-}
-
-// placeNetworks points the VM's Multus networks at multus.NetworkNameFor: the builder, which knows only
-// the Wukong, writes the names a new VM gets.
-func placeNetworks(w *vmv1alpha1.Wukong, vm *kubevirtv1.VirtualMachine, in multus.InUse) {
-	if len(in.Refs) == 0 && len(in.Unowned) == 0 || vm.Spec.Template == nil {
-		return
-	}
-	for _, n := range w.Spec.Networks {
-		for i := range vm.Spec.Template.Spec.Networks {
-			if net := &vm.Spec.Template.Spec.Networks[i]; net.Name == n.Name && net.Multus != nil {
-				net.Multus.NetworkName = multus.NetworkNameFor(w, n, in)
-			}
-		}
-	}
 }
 
 // attachmentsInUse reads from the cache what decides where the Wukong's networks attach besides the
@@ -135,11 +86,10 @@ const (
 	defaultPasswordKey = "passwordHash"
 )
 
-// credentials reads everything outside the Wukong its children are built from: the Secrets the cloud-init
-// user and spec.cloudInit refer to, and the attachments already in use (attachmentsInUse). missing names a
-// Secret or key that does not exist (a condition, retried later); err is a failure to read. (It keeps the
-// name sync calls it by; "inputs" would fit it better now.)
-func (r *Reconciler) credentials(ctx context.Context, w *vmv1alpha1.Wukong) (in inputs, missing string, err error) {
+// readInputs reads everything outside the Wukong its children are built from (children.Build): the Secrets
+// the cloud-init user and spec.cloudInit refer to, and the attachments already in use (attachmentsInUse).
+// missing names a Secret or key that does not exist (a condition, retried later); err is a failure to read.
+func (r *Reconciler) readInputs(ctx context.Context, w *vmv1alpha1.Wukong) (in inputs, missing string, err error) {
 	if in.creds, missing, err = r.secretCredentials(ctx, w); err != nil || missing != "" {
 		return in, missing, err
 	}

@@ -30,6 +30,7 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
+	"github.com/novasphere/wukong/internal/children"
 	"github.com/novasphere/wukong/internal/metrics"
 	"github.com/novasphere/wukong/internal/redact"
 	"github.com/novasphere/wukong/internal/statuswrite"
@@ -178,7 +179,7 @@ func soonest(a, b time.Duration) time.Duration {
 // started, no Secret, no attachment. The cloud-init Secret and the attachments come after the VM as well; its
 // launcher pod waits for them the same way.
 func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong, obs *observed) error {
-	creds, missing, err := r.credentials(ctx, w)
+	in, missing, err := r.readInputs(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ func (r *Reconciler) sync(ctx context.Context, w *vmv1alpha1.Wukong, obs *observ
 		obs.missingSecret = missing
 		return nil
 	}
-	want, err := desiredChildren(w, creds)
+	want, err := children.Build(w, in.creds, in.attachments)
 	if err != nil {
 		obs.invalid = err
 		return nil
@@ -229,59 +230,45 @@ func refusedBefore(w *vmv1alpha1.Wukong) string {
 }
 
 // writeChildren writes the VM, then the Secret and the attachments, then the DataVolumes (see sync for why
-// in this order), and reads the VM's instance. A refusal by admission is returned as a *refusedError.
-func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, want *children, obs *observed) error {
-	// ensure applies one child. ours is false when another controller holds the name: existing then holds
-	// that object, which must not be observed as this Wukong's.
-	ensure := func(desired, existing client.Object, fields ...string) (ours bool, err error) {
-		if pending, err := r.created.pending(ctx, r.Client, desired, existing); err != nil || pending {
-			// Created moments ago by this process: the cache has not caught up, and its watch event brings
-			// the Wukong back.
-			return pending, err
-		}
-		res, err := apply.Ensure(ctx, r.Client, r.APIReader, desired, existing, fields...)
-		var conflict *apply.ErrNotControlled
-		if errors.As(err, &conflict) {
-			obs.conflict = conflict
-			return false, nil
-		}
-		if msg, ok := admissionRefusal(err); ok {
-			return false, &refusedError{kind: apply.Kind(desired), name: desired.GetName(), msg: msg}
-		}
-		if err != nil {
-			return false, err
-		}
-		if res == apply.Created {
-			r.created.created(desired)
-		}
-		if res != apply.Unchanged {
-			obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
-		}
-		return true, nil
-	}
-
-	if healed, err := r.healVM(ctx, want.vm); err != nil || healed {
-		// A VM deleted to be re-created comes back on the next reconcile (its deletion brings us back).
+// in this order), and reads the VM's instance. A refusal by admission is returned as a *refusedError. It
+// stops at the first child whose name another controller holds (obs.conflict).
+func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, want *children.Objects, obs *observed) error {
+	if done, err := r.applyVM(ctx, want.VM, obs); err != nil || done {
 		return err
+	}
+	if err := r.ensureSecretAndAttachments(ctx, w, want, obs); err != nil || obs.conflict != nil {
+		return err
+	}
+	if err := r.ensureDataVolumes(ctx, w, want.DataVolumes, obs); err != nil || obs.conflict != nil {
+		return err
+	}
+	return r.observeInstance(ctx, want.VM, obs)
+}
+
+// applyVM writes the VM and records it in obs. done is true when nothing else is to be written now: the VM
+// was deleted to be re-created (its deletion brings the Wukong back), or another controller holds its name.
+func (r *Reconciler) applyVM(ctx context.Context, desired *kubevirtv1.VirtualMachine, obs *observed) (done bool, err error) {
+	if healed, err := r.healVM(ctx, desired); err != nil || healed {
+		return true, err
 	}
 	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
 	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
 	vm := &kubevirtv1.VirtualMachine{}
-	res, err := apply.Apply(ctx, r.Client, want.vm, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
+	res, err := apply.Apply(ctx, r.Client, desired, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
 	var conflict *apply.ErrNotControlled
 	if msg, ok := admissionRefusal(err); ok {
-		return &refusedError{kind: apply.Kind(want.vm), name: want.vm.Name, msg: msg}
+		return true, &refusedError{kind: apply.Kind(desired), name: desired.Name, msg: msg}
 	}
 	switch {
 	case errors.As(err, &conflict):
 		// The VM and its instance are someone else's; reporting them would pass their state off as ours, and
 		// creating its disks would start imports for a VM that is not ours.
 		obs.conflict = conflict
-		return nil
+		return true, nil
 	case err != nil:
-		return err
+		return true, err
 	case res != apply.Unchanged:
-		obs.wrote = append(obs.wrote, childWrite{result: res, obj: want.vm})
+		obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
 		obs.update.applied = true
 		obs.update.created = res == apply.Created
 	}
@@ -290,21 +277,58 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 	}
 	if obs.update.created {
 		// Not in the cache yet; what was applied is what it holds, so the first status already names it.
-		obs.vm = want.vm
+		obs.vm = desired
 	}
+	return false, nil
+}
 
-	if _, err := ensure(want.secret, &corev1.Secret{}, "data", "type"); err != nil || obs.conflict != nil {
+// ensure applies one child other than the VM. ours is false when another controller holds the name
+// (obs.conflict): existing then holds that object, which must not be observed as this Wukong's.
+func (r *Reconciler) ensure(ctx context.Context, obs *observed, desired, existing client.Object, fields ...string) (ours bool, err error) {
+	if pending, err := r.created.pending(ctx, r.Client, desired, existing); err != nil || pending {
+		// Created moments ago by this process: the cache has not caught up, and its watch event brings
+		// the Wukong back.
+		return pending, err
+	}
+	res, err := apply.Ensure(ctx, r.Client, r.APIReader, desired, existing, fields...)
+	var conflict *apply.ErrNotControlled
+	if errors.As(err, &conflict) {
+		obs.conflict = conflict
+		return false, nil
+	}
+	if msg, ok := admissionRefusal(err); ok {
+		return false, &refusedError{kind: apply.Kind(desired), name: desired.GetName(), msg: msg}
+	}
+	if err != nil {
+		return false, err
+	}
+	if res == apply.Created {
+		r.created.created(desired)
+	}
+	if res != apply.Unchanged {
+		obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
+	}
+	return true, nil
+}
+
+// ensureSecretAndAttachments writes the cloud-init Secret and the attachments w owns or shares with its set,
+// then records which attachments w only refers to are missing.
+func (r *Reconciler) ensureSecretAndAttachments(ctx context.Context, w *vmv1alpha1.Wukong, want *children.Objects, obs *observed) error {
+	if _, err := r.ensure(ctx, obs, want.Secret, &corev1.Secret{}, "data", "type"); err != nil || obs.conflict != nil {
 		return err
 	}
-	for _, nad := range want.attachments {
-		if _, err := ensure(nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil || obs.conflict != nil {
+	for _, nad := range want.Attachments {
+		if _, err := r.ensure(ctx, obs, nad, &nadv1.NetworkAttachmentDefinition{}, "spec"); err != nil || obs.conflict != nil {
 			return err
 		}
 	}
-	if err := r.observeAttachments(ctx, w, obs); err != nil {
-		return err
-	}
-	for _, dv := range want.dataVolumes {
+	return r.observeAttachments(ctx, w, obs)
+}
+
+// ensureDataVolumes creates the DataVolumes, reattaching those w's set retained for it, and records each
+// with what the cluster holds for it.
+func (r *Reconciler) ensureDataVolumes(ctx context.Context, w *vmv1alpha1.Wukong, dataVolumes []*cdiv1.DataVolume, obs *observed) error {
+	for _, dv := range dataVolumes {
 		// A DataVolume's source and size are never rewritten: CDI does not re-import, and replacing the
 		// volume would destroy the disk's data. A difference is reported in DisksUpToDate instead.
 		reattached, err := r.reattachRetained(ctx, w, dv)
@@ -317,7 +341,7 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 			continue
 		}
 		existing := &cdiv1.DataVolume{}
-		ours, err := ensure(dv, existing)
+		ours, err := r.ensure(ctx, obs, dv, existing)
 		if err != nil || obs.conflict != nil {
 			return err
 		}
@@ -326,13 +350,18 @@ func (r *Reconciler) writeChildren(ctx context.Context, w *vmv1alpha1.Wukong, wa
 		}
 		obs.dataVolumes = append(obs.dataVolumes, dataVolumeObservation{desired: dv, actual: existing})
 	}
+	return nil
+}
 
+// observeInstance reads the VM's instance into obs and, once KubeVirt has seen the VM's spec, carries the
+// VM's labels over to the instance and restarts it when the spec needs a restart.
+func (r *Reconciler) observeInstance(ctx context.Context, desired *kubevirtv1.VirtualMachine, obs *observed) error {
 	vmi := &kubevirtv1.VirtualMachineInstance{}
-	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(want.vm), vmi); {
+	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), vmi); {
 	case err == nil:
 		obs.vmi = vmi
 	case !apierrors.IsNotFound(err):
-		return fmt.Errorf("get VirtualMachineInstance %s: %w", want.vm.Name, err)
+		return fmt.Errorf("get VirtualMachineInstance %s: %w", desired.Name, err)
 	}
 	if obs.vm == nil || obs.update.applied {
 		// KubeVirt has not seen this spec yet; its answer (live update or RestartRequired) brings us back.
