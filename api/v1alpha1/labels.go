@@ -115,3 +115,38 @@ const (
 	// created until it does (CDI refuses a DataVolume whose DataSource is missing).
 	ReasonCloneSourceNotFound = "CloneSourceNotFound"
 )
+
+// Condition reasons of a WukongSet, shared with its events. No name here clashes with a Wukong reason above:
+// the set's and the member's conditions are read side by side (kubectl, the rollout status), so one reason
+// name means one thing.
+const (
+	ReasonInvalidTemplate     = "InvalidTemplate"
+	ReasonCreateFailed        = "CreateFailed"
+	ReasonDeleteFailed        = "DeleteFailed"
+	ReasonNameTaken           = "NameTaken"
+	ReasonNoFailure           = "NoFailure"
+	ReasonScaling             = "Scaling"
+	ReasonReplicasReady       = "ReplicasReady"
+	ReasonWaitingForReady     = "WaitingForReady"
+	ReasonMinimumAvailable    = "MinimumReplicasAvailable"
+	ReasonMinimumUnavailable  = "MinimumReplicasUnavailable"
+	ReasonSuccessfulCreate    = "SuccessfulCreate"
+	ReasonSuccessfulDelete    = "SuccessfulDelete"
+	ReasonPaused              = "Paused"
+	ReasonResumed             = "Resumed"
+	ReasonMemberAdopted       = "MemberAdopted"
+	ReasonMemberReleased      = "MemberReleased"
+	ReasonProgressDeadline    = "ProgressDeadlineExceeded"
+	ReasonNewRevisionRollout  = "RollingOut"
+	ReasonRolloutBlocked      = "RolloutBlocked"
+	ReasonQuotaExceeded       = "QuotaExceeded"
+	ReasonQuotaAvailable      = "QuotaAvailable"
+	ReasonValidationSucceeded = "Valid"
+	ReasonMembersUpdated      = "MembersUpdated"
+	ReasonMembersStopped      = "MembersStopped"
+	ReasonUpdateFailed        = "UpdateFailed"
+	ReasonDeletionStalled     = "DeletionStalled"
+	ReasonMemberHealed        = "MemberHealed"
+	ReasonHealing             = "Healing"
+	ReasonNoFailingMembers    = "NoFailingMembers"
+)

@@ -124,7 +124,7 @@ func TestRolloutStatusStalls(t *testing.T) {
 	p.waitForOutput(t, "1 out of 3 new members have been updated...")
 	writeStatus(t, set, func(st *vmv1alpha1.WukongSetStatus) {
 		st.Conditions = []metav1.Condition{{Type: vmv1alpha1.SetProgressing, Status: metav1.ConditionFalse,
-			Reason: wukongset.ReasonProgressDeadline, Message: "no progress for 10m0s: 1 of 3 members updated, 3 ready.",
+			Reason: vmv1alpha1.ReasonProgressDeadline, Message: "no progress for 10m0s: 1 of 3 members updated, 3 ready.",
 			LastTransitionTime: metav1.Now(), ObservedGeneration: set.Generation}}
 	})
 	code := p.wait(t)

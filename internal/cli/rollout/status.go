@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 )
 
 func newStatusCommand(o *options) *cobra.Command {
@@ -144,7 +143,7 @@ func Status(set *vmv1alpha1.WukongSet) (msg string, done bool, err error) {
 		return fmt.Sprintf("Waiting for WukongSet %q spec update to be observed...", set.Name), false, nil
 	}
 	if c := meta.FindStatusCondition(set.Status.Conditions, vmv1alpha1.SetProgressing); c != nil &&
-		c.Status == metav1.ConditionFalse && c.Reason == wukongset.ReasonProgressDeadline {
+		c.Status == metav1.ConditionFalse && c.Reason == vmv1alpha1.ReasonProgressDeadline {
 		if c.Message != "" {
 			return "", false, fmt.Errorf("WukongSet %q exceeded its progress deadline: %s", set.Name, c.Message)
 		}

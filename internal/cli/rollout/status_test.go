@@ -8,7 +8,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 )
 
 // set returns a WukongSet "web" at generation 2 with the given replicas, partition (negative: none) and
@@ -33,13 +32,13 @@ func TestStatus(t *testing.T) {
 	const waiting = `Waiting for WukongSet "web" rollout to finish: `
 	deadline := counts(8, 3, 7)
 	deadline.Conditions = []metav1.Condition{{Type: vmv1alpha1.SetProgressing, Status: metav1.ConditionFalse,
-		Reason: wukongset.ReasonProgressDeadline, Message: "no progress for 10m0s: 3 of 8 members updated, 7 ready."}}
+		Reason: vmv1alpha1.ReasonProgressDeadline, Message: "no progress for 10m0s: 3 of 8 members updated, 7 ready."}}
 	oldDeadline := counts(8, 3, 7)
 	oldDeadline.ObservedGeneration = 1
 	oldDeadline.Conditions = deadline.Conditions
 	failing := counts(8, 3, 8)
 	failing.Conditions = []metav1.Condition{{Type: vmv1alpha1.SetReplicaFailure, Status: metav1.ConditionTrue,
-		Reason: wukongset.ReasonCreateFailed, Message: "create Wukong web-3: forbidden"}}
+		Reason: vmv1alpha1.ReasonCreateFailed, Message: "create Wukong web-3: forbidden"}}
 	paused := set(8, -1, counts(8, 3, 8))
 	paused.Spec.Paused = true
 	pausedDone := set(8, -1, counts(8, 8, 8))

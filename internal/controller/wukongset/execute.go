@@ -51,7 +51,7 @@ func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet,
 	if len(plan.Delete) > 0 {
 		if plan.Pass == passScale && diskRetention(set) == vmv1alpha1.DiskRetentionRetain {
 			if err := r.retainDisks(ctx, set, obs.pick(plan.Delete)); err != nil {
-				return outcome{failureReason: ReasonDeleteFailed, failureMessage: err.Error(), err: err}
+				return outcome{failureReason: vmv1alpha1.ReasonDeleteFailed, failureMessage: err.Error(), err: err}
 			}
 		}
 		if out := r.deleteMembers(ctx, set, plan.Delete, obs, workers); out.err != nil {
@@ -60,7 +60,7 @@ func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet,
 	}
 	if len(plan.Hold)+len(plan.Update) > 0 && obs.renderErr != nil {
 		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
-		return outcome{failureReason: ReasonInvalidTemplate, failureMessage: obs.renderErr.Error()}
+		return outcome{failureReason: vmv1alpha1.ReasonInvalidTemplate, failureMessage: obs.renderErr.Error()}
 	}
 	if len(plan.Hold) > 0 {
 		if out := r.holdMembers(ctx, set, plan.Hold, obs, workers); out.err != nil || out.failureReason != "" {
@@ -106,7 +106,7 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	update := Revision(set)
 	invalid := func(msg string) ([]*vmv1alpha1.Wukong, outcome) {
 		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
-		return nil, outcome{failureReason: ReasonInvalidTemplate, failureMessage: msg}
+		return nil, outcome{failureReason: vmv1alpha1.ReasonInvalidTemplate, failureMessage: msg}
 	}
 	if problem, err := r.checkTemplate(ctx, set, update); err != nil {
 		return nil, outcome{err: err}
@@ -136,18 +136,10 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 	if msg := problems(membercheck.Check(ctx, others, runtime.GOMAXPROCS(0))); msg != "" {
 		return invalid(msg)
 	}
-	// Quota is checked before anything is sent: the members that fit are created in index order, the rest
-	// wait for the quota to grow (its watch brings the set back). Rollout surge members are not held back:
-	// updates are never blocked by the pre-check.
-	var quota outcome
-	if len(toCreate) > 0 {
-		quotas, err := r.quotas(ctx, set.Namespace)
-		if err != nil {
-			return nil, outcome{err: err}
-		}
-		fit, msg := quotaFit(quotas, toCreate)
-		quota.quotaBlocked, quota.quotaMessage = len(toCreate)-fit, msg
-		toCreate = toCreate[:fit]
+	// Rollout surge members are not held back: updates are never blocked by the quota pre-check.
+	toCreate, quota := r.holdForQuota(ctx, set, toCreate)
+	if quota.err != nil {
+		return nil, quota
 	}
 	toCreate = append(toCreate, surge...)
 	if len(toCreate) == 0 {
@@ -170,7 +162,7 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 		}
 		fit = append(fit, m)
 	}
-	out := outcome{failureReason: ReasonCreateFailed, failureMessage: msgs,
+	out := outcome{failureReason: vmv1alpha1.ReasonCreateFailed, failureMessage: msgs,
 		err: fmt.Errorf("validate members of WukongSet %s: %s", set.Name, msgs)}
 	if len(fit) > 0 {
 		created := r.createMembers(ctx, set, fit, workers, progress)
@@ -180,6 +172,20 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 		out.created = created.created
 	}
 	return nil, out
+}
+
+// holdForQuota checks quota before anything is sent: the members that fit are returned, in index order, and
+// the rest wait for the quota to grow (its watch brings the set back); the outcome counts and names them.
+func (r *Reconciler) holdForQuota(ctx context.Context, set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong) ([]*vmv1alpha1.Wukong, outcome) {
+	if len(members) == 0 {
+		return members, outcome{}
+	}
+	quotas, err := r.quotas(ctx, set.Namespace)
+	if err != nil {
+		return nil, outcome{err: err}
+	}
+	fit, msg := quotaFit(quotas, members)
+	return members[:fit], outcome{quotaBlocked: len(members) - fit, quotaMessage: msg}
 }
 
 // dryRunShapes dry-runs the first member of each shape among members (in their order) that no dry run for the
@@ -237,11 +243,11 @@ func (r *Reconciler) createMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 	})
 	metrics.MembersCreated.WithLabelValues(set.Namespace, set.Name).Add(float64(len(done)))
 	if len(done) > 0 {
-		r.event(set, "Normal", ReasonSuccessfulCreate, "Create", "created members %s", memberRanges(set, done))
+		r.event(set, "Normal", vmv1alpha1.ReasonSuccessfulCreate, "Create", "created members %s", memberRanges(set, done))
 	}
 	if len(errs) > 0 {
 		msgs, _ := describe(errs)
-		return outcome{failureReason: ReasonCreateFailed, failureMessage: msgs, created: done,
+		return outcome{failureReason: vmv1alpha1.ReasonCreateFailed, failureMessage: msgs, created: done,
 			err: fmt.Errorf("create members of WukongSet %s: %s", set.Name, msgs)}
 	}
 	return outcome{created: done}
@@ -274,11 +280,11 @@ func (r *Reconciler) deleteMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 				deleted = append(deleted, m)
 			}
 		}
-		r.event(set, "Normal", ReasonSuccessfulDelete, "Delete", "deleted members %s", memberRanges(set, deleted))
+		r.event(set, "Normal", vmv1alpha1.ReasonSuccessfulDelete, "Delete", "deleted members %s", memberRanges(set, deleted))
 	}
 	if len(errs) > 0 {
 		msgs, _ := describe(errs)
-		return outcome{failureReason: ReasonDeleteFailed, failureMessage: msgs, err: fmt.Errorf("delete members of WukongSet %s: %s", set.Name, msgs)}
+		return outcome{failureReason: vmv1alpha1.ReasonDeleteFailed, failureMessage: msgs, err: fmt.Errorf("delete members of WukongSet %s: %s", set.Name, msgs)}
 	}
 	return outcome{}
 }

@@ -174,7 +174,7 @@ func (r *Reconciler) heal(ctx context.Context, set *vmv1alpha1.WukongSet, member
 		if a.Kind == healRecreate {
 			what = "re-creating its VM (disks kept): a restart did not help"
 		}
-		r.event(set, "Warning", ReasonMemberHealed, "Heal", "autohealing member %s, %s; %s", a.Name, what, a.Why)
+		r.event(set, "Warning", vmv1alpha1.ReasonMemberHealed, "Heal", "autohealing member %s, %s; %s", a.Name, what, a.Why)
 		plan.Healing = append(plan.Healing, fmt.Sprintf("%s: %s; %s", a.Name, what, a.Why))
 	}
 	return plan, nil

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/test/sim"
 )
 
@@ -71,7 +70,7 @@ func TestAutohealing(t *testing.T) {
 	var seq []string
 	sort.SliceStable(evs.Items, func(i, j int) bool { return evs.Items[i].EventTime.Before(&evs.Items[j].EventTime) })
 	for _, e := range evs.Items {
-		if e.Reason == wukongset.ReasonMemberHealed && e.Regarding.Name == set.Name {
+		if e.Reason == vmv1alpha1.ReasonMemberHealed && e.Regarding.Name == set.Name {
 			f := strings.Fields(e.Note)
 			seq = append(seq, f[2]+" "+f[3])
 		}

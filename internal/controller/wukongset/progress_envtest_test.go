@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 )
 
 // TestLargeSetProgressAndEvents creates 300 members one create at a time (maxConcurrentCreates 1, so the
@@ -69,7 +68,7 @@ func TestLargeSetProgressAndEvents(t *testing.T) {
 	if len(intermediate) == 0 {
 		t.Errorf("status.replicas went from 0 to %d with nothing between: the status was not written between batches", n)
 	}
-	if e := setEvent(t, ns, set.Name, wukongset.ReasonSuccessfulCreate); e != nil && !strings.HasPrefix(e.Note, "created members 0") {
+	if e := setEvent(t, ns, set.Name, vmv1alpha1.ReasonSuccessfulCreate); e != nil && !strings.HasPrefix(e.Note, "created members 0") {
 		t.Errorf("create event %q, want index ranges", e.Note)
 	}
 
@@ -85,8 +84,8 @@ func TestLargeSetProgressAndEvents(t *testing.T) {
 	eventually(t, 30*time.Second, func() error { return h.Client.Patch(ctx, scaled, client.MergeFrom(orig)) })
 	var e *eventsv1.Event
 	eventually(t, 60*time.Second, func() error {
-		if e = setEvent(t, ns, set.Name, wukongset.ReasonSuccessfulDelete); e == nil {
-			return fmt.Errorf("no %s event on the set", wukongset.ReasonSuccessfulDelete)
+		if e = setEvent(t, ns, set.Name, vmv1alpha1.ReasonSuccessfulDelete); e == nil {
+			return fmt.Errorf("no %s event on the set", vmv1alpha1.ReasonSuccessfulDelete)
 		}
 		return nil
 	})

@@ -27,7 +27,7 @@ func TestProgressStatus(t *testing.T) {
 		}
 		return out
 	}
-	quota := metav1.Condition{Type: vmv1alpha1.SetQuotaExceeded, Status: metav1.ConditionTrue, Reason: ReasonQuotaExceeded, Message: "short"}
+	quota := metav1.Condition{Type: vmv1alpha1.SetQuotaExceeded, Status: metav1.ConditionTrue, Reason: vmv1alpha1.ReasonQuotaExceeded, Message: "short"}
 	for _, tc := range []struct {
 		name          string
 		written       vmv1alpha1.WukongSetStatus
@@ -39,7 +39,7 @@ func TestProgressStatus(t *testing.T) {
 	}{
 		{"first batches of a new set", vmv1alpha1.WukongSetStatus{ObservedGeneration: 2}, 7, 7, nil, false, 2},
 		{"a failure written by an earlier pass stays", vmv1alpha1.WukongSetStatus{ObservedGeneration: 3, Conditions: []metav1.Condition{quota,
-			{Type: vmv1alpha1.SetReplicaFailure, Status: metav1.ConditionTrue, Reason: ReasonCreateFailed, Message: "refused"}}},
+			{Type: vmv1alpha1.SetReplicaFailure, Status: metav1.ConditionTrue, Reason: vmv1alpha1.ReasonCreateFailed, Message: "refused"}}},
 			63, 63, &quota, true, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestProgressStatus(t *testing.T) {
 				t.Errorf("observedGeneration %d, want %d (moves only when the pass succeeds)", st.ObservedGeneration, tc.wantObservedG)
 			}
 			p := meta.FindStatusCondition(st.Conditions, vmv1alpha1.SetProgressing)
-			if want := fmt.Sprintf("%d of 100 members exist", tc.members); p == nil || p.Reason != ReasonScaling || p.Message != want {
+			if want := fmt.Sprintf("%d of 100 members exist", tc.members); p == nil || p.Reason != vmv1alpha1.ReasonScaling || p.Message != want {
 				t.Errorf("Progressing %+v, want Scaling %q", p, want)
 			}
 			q := meta.FindStatusCondition(st.Conditions, vmv1alpha1.SetQuotaExceeded)

@@ -114,83 +114,21 @@ func resolveBudget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
 // (deleting ones included) never exceed Replicas+MaxSurge because of a creation made here.
 func planRollout(in rolloutInput) rolloutPlan {
 	var plan rolloutPlan
-	var old, surge, staleSurge []rolloutMember
-	existing, settled, highest, inProgress := 0, 0, -1, 0
-	oldDeleting := false
-	for _, m := range in.Members {
-		existing++
-		highest = max(highest, m.Index)
-		if m.Deleting {
-			if !m.Surge && m.Revision != in.UpdateRevision {
-				oldDeleting = true
-			}
-			continue
-		}
-		if m.settled() {
-			settled++
-		}
-		inScope := in.Strategy == vmv1alpha1.RecreateStrategy || m.Index >= in.Partition
-		switch {
-		case m.Surge && (m.Revision != in.UpdateRevision || m.Index < in.Replicas):
-			// A surge member of an older template, or one whose index the set has grown into: it goes like
-			// an old member, so it never takes a regular member's place.
-			staleSurge = append(staleSurge, m)
-		case m.Surge:
-			surge = append(surge, m)
-		case m.Revision != in.UpdateRevision && inScope:
-			old = append(old, m)
-		case m.Revision == in.UpdateRevision && inScope && !m.UpToDate:
-			inProgress++
-		}
-	}
-	// budget is how many settled members may be disturbed now without dropping below Replicas-MaxUnavailable.
-	budget := settled - (in.Replicas - in.MaxUnavailable)
-	// take spends the budget on a member: one that is not settled costs nothing, a settled one costs one.
-	take := func(m rolloutMember) bool {
-		if !m.settled() {
-			return true
-		}
-		if budget <= 0 {
-			return false
-		}
-		budget--
-		return true
-	}
-	// order puts members that are already down first, then the highest index, as a StatefulSet does.
-	order := func(ms []rolloutMember) []rolloutMember {
-		sort.SliceStable(ms, func(i, j int) bool {
-			if ms[i].settled() != ms[j].settled() {
-				return !ms[i].settled()
-			}
-			return ms[i].Index > ms[j].Index
-		})
-		return ms
-	}
-	release := func(ms []rolloutMember) (left int) {
-		for _, m := range order(ms) {
-			if take(m) {
-				plan.Delete = append(plan.Delete, m.Name)
-			} else {
-				left++
-			}
-		}
-		return left
-	}
-
+	g := groupRollout(in)
 	if in.Paused {
 		plan.Waiting = "the rollout is paused"
-		plan.Done = len(old) == 0 && len(surge) == 0 && len(staleSurge) == 0 && !oldDeleting && inProgress == 0
+		plan.Done = g.done()
 		return plan
 	}
-
 	if in.Strategy == vmv1alpha1.RecreateStrategy {
-		return planRecreate(plan, old, append(surge, staleSurge...), oldDeleting, inProgress)
+		return planRecreate(plan, g.old, append(g.surge, g.staleSurge...), g.oldDeleting, g.inProgress)
 	}
-
-	staleLeft := release(staleSurge)
+	// b is how many settled members may be disturbed now without dropping below Replicas-MaxUnavailable.
+	b := &budget{left: g.settled - (in.Replicas - in.MaxUnavailable)}
+	staleLeft := b.release(&plan, g.staleSurge)
 	// 1. Updates that cannot take a VM down go at once, whatever the budget.
 	var costly []rolloutMember
-	for _, m := range old {
+	for _, m := range g.old {
 		if m.Update.budgeted() {
 			costly = append(costly, m)
 		} else {
@@ -198,38 +136,15 @@ func planRollout(in rolloutInput) rolloutPlan {
 		}
 	}
 	if len(costly) == 0 {
-		// Nothing left that needs the budget: surge members go once the members updated last are back,
-		// within the same budget as any other deletion.
-		switch {
-		case oldDeleting || inProgress > 0:
-			plan.Waiting = fmt.Sprintf("waiting for %d updated members to be up to date and available", inProgress)
-			if oldDeleting {
-				plan.Waiting = "waiting for replaced members to come back"
-			}
-		default:
-			if left := release(surge); left+staleLeft > 0 {
-				plan.Waiting = fmt.Sprintf("%d surge members stay until updated members are available", left+staleLeft)
-			}
-		}
-		plan.Done = len(old) == 0 && len(surge)+len(staleSurge) == 0 && !oldDeleting && inProgress == 0
-		return plan
+		return planRolloutEnd(plan, g, b, staleLeft)
 	}
-
 	// 2. Surge: temporary new members, within Replicas+MaxSurge existing members, no more than the members
 	// still to restart or re-provision.
-	wantSurge := min(in.MaxSurge, len(costly))
-	if room := in.Replicas + in.MaxSurge - existing; room > 0 && len(surge) < wantSurge {
-		next := max(highest+1, in.Replicas)
-		for range min(room, wantSurge-len(surge)) {
-			plan.Surge = append(plan.Surge, next)
-			next++
-		}
-	}
-
+	plan.Surge = surgeIndices(in, g, len(costly))
 	// 3. Restarts and re-provisioning: members already down cost nothing; settled ones only within the budget.
 	waiting := 0
-	for _, m := range order(costly) {
-		if !take(m) {
+	for _, m := range rolloutOrder(costly) {
+		if !b.take(m) {
 			waiting++
 			continue
 		}
@@ -241,9 +156,137 @@ func planRollout(in rolloutInput) rolloutPlan {
 	}
 	if waiting > 0 && len(plan.Update)+len(plan.Delete)+len(plan.Surge) == 0 {
 		plan.Waiting = fmt.Sprintf("%d old members wait: %d members available and up to date, minimum %d (maxUnavailable %d); "+
-			"waiting for updated members to become available", waiting, settled, in.Replicas-in.MaxUnavailable, in.MaxUnavailable)
+			"waiting for updated members to become available", waiting, g.settled, in.Replicas-in.MaxUnavailable, in.MaxUnavailable)
 	}
 	return plan
+}
+
+// rolloutGroups sorts the members for the rollout planner.
+type rolloutGroups struct {
+	// old are members in scope (the partition, or all under Recreate) at another revision, not deleting.
+	old []rolloutMember
+	// surge are surge members at the update revision past the set's indices; staleSurge are the other
+	// surge members, which go like old members so they never take a regular member's place.
+	surge, staleSurge []rolloutMember
+	// existing counts every member, deleting ones included; highest is the highest index (-1: none).
+	existing, highest int
+	// settled counts members available and up to date, not deleting.
+	settled int
+	// inProgress counts members in scope at the update revision that are not up to date yet.
+	inProgress int
+	// oldDeleting is true while a regular member of another revision is being deleted.
+	oldDeleting bool
+}
+
+// done is true when nothing is left to move: no old or surge member, nothing deleting or in progress.
+func (g rolloutGroups) done() bool {
+	return len(g.old) == 0 && len(g.surge) == 0 && len(g.staleSurge) == 0 && !g.oldDeleting && g.inProgress == 0
+}
+
+// groupRollout sorts the members of in into rolloutGroups.
+func groupRollout(in rolloutInput) rolloutGroups {
+	g := rolloutGroups{highest: -1}
+	for _, m := range in.Members {
+		g.existing++
+		g.highest = max(g.highest, m.Index)
+		if m.Deleting {
+			if !m.Surge && m.Revision != in.UpdateRevision {
+				g.oldDeleting = true
+			}
+			continue
+		}
+		if m.settled() {
+			g.settled++
+		}
+		inScope := in.Strategy == vmv1alpha1.RecreateStrategy || m.Index >= in.Partition
+		switch {
+		case m.Surge && (m.Revision != in.UpdateRevision || m.Index < in.Replicas):
+			// A surge member of an older template, or one whose index the set has grown into.
+			g.staleSurge = append(g.staleSurge, m)
+		case m.Surge:
+			g.surge = append(g.surge, m)
+		case m.Revision != in.UpdateRevision && inScope:
+			g.old = append(g.old, m)
+		case m.Revision == in.UpdateRevision && inScope && !m.UpToDate:
+			g.inProgress++
+		}
+	}
+	return g
+}
+
+// budget is what is left of the settled members a step may disturb.
+type budget struct{ left int }
+
+// take spends the budget on a member: one that is not settled costs nothing, a settled one costs one.
+func (b *budget) take(m rolloutMember) bool {
+	if !m.settled() {
+		return true
+	}
+	if b.left <= 0 {
+		return false
+	}
+	b.left--
+	return true
+}
+
+// release adds to plan.Delete the members of ms the budget allows, in rolloutOrder, and returns how many
+// are left.
+func (b *budget) release(plan *rolloutPlan, ms []rolloutMember) (left int) {
+	for _, m := range rolloutOrder(ms) {
+		if b.take(m) {
+			plan.Delete = append(plan.Delete, m.Name)
+		} else {
+			left++
+		}
+	}
+	return left
+}
+
+// rolloutOrder sorts ms in place, members that are already down first, then the highest index, as a
+// StatefulSet does.
+func rolloutOrder(ms []rolloutMember) []rolloutMember {
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].settled() != ms[j].settled() {
+			return !ms[i].settled()
+		}
+		return ms[i].Index > ms[j].Index
+	})
+	return ms
+}
+
+// planRolloutEnd is a rolling update with nothing left that needs the budget: surge members go once the
+// members updated last are back, within the same budget as any other deletion. staleLeft counts the stale
+// surge members the budget kept.
+func planRolloutEnd(plan rolloutPlan, g rolloutGroups, b *budget, staleLeft int) rolloutPlan {
+	switch {
+	case g.oldDeleting || g.inProgress > 0:
+		plan.Waiting = fmt.Sprintf("waiting for %d updated members to be up to date and available", g.inProgress)
+		if g.oldDeleting {
+			plan.Waiting = "waiting for replaced members to come back"
+		}
+	default:
+		if left := b.release(&plan, g.surge); left+staleLeft > 0 {
+			plan.Waiting = fmt.Sprintf("%d surge members stay until updated members are available", left+staleLeft)
+		}
+	}
+	plan.Done = g.done()
+	return plan
+}
+
+// surgeIndices are the indices of the surge members to create now: up to MaxSurge at once but no more than
+// the costly members still to move, counting the surge members that exist, and within Replicas+MaxSurge
+// existing members.
+func surgeIndices(in rolloutInput, g rolloutGroups, costly int) []int {
+	var surge []int
+	wantSurge := min(in.MaxSurge, costly)
+	if room := in.Replicas + in.MaxSurge - g.existing; room > 0 && len(g.surge) < wantSurge {
+		next := max(g.highest+1, in.Replicas)
+		for range min(room, wantSurge-len(g.surge)) {
+			surge = append(surge, next)
+			next++
+		}
+	}
+	return surge
 }
 
 // planRecreate is the Recreate strategy: every old member whose update may take its VM down is stopped

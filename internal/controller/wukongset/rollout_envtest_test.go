@@ -328,7 +328,7 @@ func TestRolloutBrokenThenFixed(t *testing.T) {
 	eventually(t, rolloutTimeout, func() error {
 		got := getSet(t, set)
 		stuck = meta.FindStatusCondition(got.Status.Conditions, vmv1alpha1.SetProgressing)
-		if stuck == nil || stuck.Status != metav1.ConditionFalse || stuck.Reason != wukongset.ReasonProgressDeadline {
+		if stuck == nil || stuck.Status != metav1.ConditionFalse || stuck.Reason != vmv1alpha1.ReasonProgressDeadline {
 			return fmt.Errorf("Progressing %+v", stuck)
 		}
 		return nil

@@ -12,39 +12,6 @@ import (
 	"github.com/novasphere/wukong/internal/redact"
 )
 
-// Condition reasons of a WukongSet, shared with its events.
-const (
-	ReasonInvalidTemplate     = "InvalidTemplate"
-	ReasonCreateFailed        = "CreateFailed"
-	ReasonDeleteFailed        = "DeleteFailed"
-	ReasonNameTaken           = "NameTaken"
-	ReasonNoFailure           = "NoFailure"
-	ReasonScaling             = "Scaling"
-	ReasonReplicasReady       = "ReplicasReady"
-	ReasonWaitingForReady     = "WaitingForReady"
-	ReasonMinimumAvailable    = "MinimumReplicasAvailable"
-	ReasonMinimumUnavailable  = "MinimumReplicasUnavailable"
-	ReasonSuccessfulCreate    = "SuccessfulCreate"
-	ReasonSuccessfulDelete    = "SuccessfulDelete"
-	ReasonPaused              = "Paused"
-	ReasonResumed             = "Resumed"
-	ReasonMemberAdopted       = "MemberAdopted"
-	ReasonMemberReleased      = "MemberReleased"
-	ReasonProgressDeadline    = "ProgressDeadlineExceeded"
-	ReasonNewRevisionRollout  = "RollingOut"
-	ReasonRolloutBlocked      = "RolloutBlocked"
-	ReasonQuotaExceeded       = "QuotaExceeded"
-	ReasonQuotaAvailable      = "QuotaAvailable"
-	ReasonValidationSucceeded = "Valid"
-	ReasonMembersUpdated      = "MembersUpdated"
-	ReasonMembersStopped      = "MembersStopped"
-	ReasonUpdateFailed        = "UpdateFailed"
-	ReasonDeletionStalled     = "DeletionStalled"
-	ReasonMemberHealed        = "MemberHealed"
-	ReasonHealing             = "Healing"
-	ReasonNoFailingMembers    = "NoFailingMembers"
-)
-
 // statusInput is what computeStatus derives the status from.
 type statusInput struct {
 	Members        []*vmv1alpha1.Wukong
@@ -67,16 +34,48 @@ type statusInput struct {
 }
 
 // computeStatus derives the set's status. It returns the status and, when a deadline or minReadySeconds
-// will change it without any event, how long until then.
+// will change it without any event, how long until then. Every condition is set on every pass, so a status
+// never keeps a condition a former pass computed from other facts.
 func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.WukongSetStatus, time.Duration) {
 	st := *set.Status.DeepCopy()
-	prev := set.Status
 	st.ObservedGeneration = set.Generation
 	st.LabelSelector = in.Selector
-	st.UpdateRevision = in.UpdateRevision
-	if st.CurrentRevision == "" {
-		st.CurrentRevision = in.UpdateRevision
+	recheck := setReplicaCounts(&st, set, in)
+	setRevisions(&st, set, in)
+	// The order is the order conditions are listed in a new status.
+	setAvailableCondition(&st, set)
+	setPausedCondition(&st, set)
+	recheck = sooner(recheck, setProgressingCondition(&st, set, in))
+	setQuotaExceededCondition(&st, set, in)
+	setHealingCondition(&st, set, in)
+	recheck = sooner(recheck, setReplicaFailureCondition(&st, set, in))
+	return st, recheck
+}
+
+// sooner is the earlier of two rechecks, where 0 means none.
+func sooner(a, b time.Duration) time.Duration {
+	if b > 0 && (a == 0 || b < a) {
+		return b
 	}
+	return a
+}
+
+// setCondition sets one condition of the set's status at the set's generation.
+func setCondition(st *vmv1alpha1.WukongSetStatus, generation int64, t string, ok bool, reason, msg string) {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		// Messages quote the apiserver and members, which may quote an image URL with its credentials.
+		Type: t, Status: status, Reason: reason, Message: redact.String(msg), ObservedGeneration: generation,
+	})
+}
+
+// setReplicaCounts counts the members that are not being deleted, updated (surge members aside), ready and
+// available. Every count is written, zero included, so a count never stays from a former pass. It returns
+// how long until the next ready member has been ready for minReadySeconds (0: none waits).
+func setReplicaCounts(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) time.Duration {
 	st.Replicas, st.ReadyReplicas, st.AvailableReplicas, st.UpdatedReplicas = 0, 0, 0, 0
 	minReady := time.Duration(set.Spec.MinReadySeconds) * time.Second
 	var recheck time.Duration
@@ -96,42 +95,57 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		st.ReadyReplicas++
 		if available(m, set.Spec.MinReadySeconds, in.Now) {
 			st.AvailableReplicas++
-		} else if wait := minReady - in.Now.Sub(ready.LastTransitionTime.Time); recheck == 0 || wait < recheck {
-			recheck = wait
+		} else {
+			recheck = sooner(recheck, minReady-in.Now.Sub(ready.LastTransitionTime.Time))
 		}
 	}
+	return recheck
+}
+
+// setRevisions records the update revision, and makes it the current one once the rollout is done and
+// every member runs it; a new set starts at it. It reads the counts setReplicaCounts wrote.
+func setRevisions(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) {
+	st.UpdateRevision = in.UpdateRevision
 	want := int32(replicas(set))
-	if in.Rollout.Done && st.UpdatedReplicas == want && st.Replicas == want {
+	if st.CurrentRevision == "" || (in.Rollout.Done && st.UpdatedReplicas == want && st.Replicas == want) {
 		st.CurrentRevision = in.UpdateRevision
 	}
+}
 
-	cond := func(t string, ok bool, reason, msg string) {
-		status := metav1.ConditionFalse
-		if ok {
-			status = metav1.ConditionTrue
-		}
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			// Messages quote the apiserver and members, which may quote an image URL with its credentials.
-			Type: t, Status: status, Reason: reason, Message: redact.String(msg), ObservedGeneration: set.Generation,
-		})
-	}
-
+// setAvailableCondition: Available is True while at least replicas - maxUnavailable members are available.
+func setAvailableCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet) {
+	want := int32(replicas(set))
 	_, unavailable := resolveBudget(set)
 	minAvailable := max(want-int32(unavailable), 0)
-	if st.AvailableReplicas >= minAvailable {
-		cond(vmv1alpha1.SetAvailable, true, ReasonMinimumAvailable, fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
-	} else {
-		cond(vmv1alpha1.SetAvailable, false, ReasonMinimumUnavailable, fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
+	ok := st.AvailableReplicas >= minAvailable
+	reason := vmv1alpha1.ReasonMinimumAvailable
+	if !ok {
+		reason = vmv1alpha1.ReasonMinimumUnavailable
 	}
+	setCondition(st, set.Generation, vmv1alpha1.SetAvailable, ok, reason,
+		fmt.Sprintf("%d of %d members available (minimum %d)", st.AvailableReplicas, want, minAvailable))
+}
 
+// setPausedCondition: Paused follows spec.paused.
+func setPausedCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet) {
 	if set.Spec.Paused {
-		cond(vmv1alpha1.SetPaused, true, ReasonPaused, "spec.paused holds the rollout; scaling still happens")
+		setCondition(st, set.Generation, vmv1alpha1.SetPaused, true, vmv1alpha1.ReasonPaused, "spec.paused holds the rollout; scaling still happens")
 	} else {
-		cond(vmv1alpha1.SetPaused, false, ReasonResumed, "")
+		setCondition(st, set.Generation, vmv1alpha1.SetPaused, false, vmv1alpha1.ReasonResumed, "")
 	}
+}
 
-	// Progress is any change in what exists, runs the new template or is ready; the deadline counts from the
-	// last one.
+// defaultProgressDeadline is the progress deadline of a set that does not set progressDeadlineSeconds.
+const defaultProgressDeadline = 600 * time.Second
+
+// setProgressingCondition: Progressing is True with the step the set is at, or False once nothing moved for
+// the progress deadline. Progress is any change in what exists, runs the new template or is ready (or a new
+// generation); the deadline counts from the last one, kept in lastProgressTime. It reads the counts
+// setReplicaCounts wrote and the status the pass started from (set.Status), and returns how long until the
+// deadline passes (0: the set is settled, paused or past it already).
+func setProgressingCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) time.Duration {
+	want := int32(replicas(set))
+	prev := set.Status
 	// Rollout.Done means every member from the partition up runs the update revision, so a canary held at
 	// its partition is settled too.
 	settled := in.Pending == 0 && in.Rollout.Done && st.Replicas == want && st.ReadyReplicas == want
@@ -141,7 +155,7 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 	if moved || st.LastProgressTime == nil {
 		st.LastProgressTime = &metav1.Time{Time: in.Now.Truncate(time.Second)}
 	}
-	deadline := time.Duration(600) * time.Second
+	deadline := defaultProgressDeadline
 	if set.Spec.ProgressDeadlineSeconds != nil {
 		deadline = time.Duration(*set.Spec.ProgressDeadlineSeconds) * time.Second
 	}
@@ -152,58 +166,75 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 		if p := partition(set); p > 0 && st.UpdatedReplicas < want {
 			msg = fmt.Sprintf("all %d members ready; members from index %d at revision %s (partition)", want, p, in.UpdateRevision)
 		}
-		cond(vmv1alpha1.SetProgressing, true, ReasonReplicasReady, msg)
+		setCondition(st, set.Generation, vmv1alpha1.SetProgressing, true, vmv1alpha1.ReasonReplicasReady, msg)
 	case set.Spec.Paused:
-		cond(vmv1alpha1.SetProgressing, true, ReasonPaused, fmt.Sprintf("paused: %d of %d members updated, %d ready", st.UpdatedReplicas, want, st.ReadyReplicas))
+		setCondition(st, set.Generation, vmv1alpha1.SetProgressing, true, vmv1alpha1.ReasonPaused,
+			fmt.Sprintf("paused: %d of %d members updated, %d ready", st.UpdatedReplicas, want, st.ReadyReplicas))
 	case stalled >= deadline:
-		cond(vmv1alpha1.SetProgressing, false, ReasonProgressDeadline, fmt.Sprintf("no progress for %s: %d of %d members updated, %d ready. %s",
-			deadline, st.UpdatedReplicas, want, st.ReadyReplicas, notReadyMembers(in.Members)))
+		setCondition(st, set.Generation, vmv1alpha1.SetProgressing, false, vmv1alpha1.ReasonProgressDeadline,
+			fmt.Sprintf("no progress for %s: %d of %d members updated, %d ready. %s",
+				deadline, st.UpdatedReplicas, want, st.ReadyReplicas, notReadyMembers(in.Members)))
 	default:
-		if r := deadline - stalled; recheck == 0 || r < recheck {
-			recheck = r
-		}
-		switch {
-		case in.Pending > 0 || st.Replicas != want:
-			cond(vmv1alpha1.SetProgressing, true, ReasonScaling, fmt.Sprintf("%d of %d members exist", st.Replicas, want))
-		case !in.Rollout.Done || st.UpdatedReplicas != want:
-			msg := fmt.Sprintf("%d of %d members updated to revision %s", st.UpdatedReplicas, want, in.UpdateRevision)
-			if in.Rollout.Waiting != "" {
-				msg += "; " + in.Rollout.Waiting + ". " + notReadyMembers(in.Members)
-			}
-			cond(vmv1alpha1.SetProgressing, true, ReasonNewRevisionRollout, msg)
-		default:
-			cond(vmv1alpha1.SetProgressing, true, ReasonWaitingForReady, fmt.Sprintf("%d of %d members ready", st.ReadyReplicas, want))
-		}
+		reason, msg := progressStep(st, want, in)
+		setCondition(st, set.Generation, vmv1alpha1.SetProgressing, true, reason, msg)
+		return deadline - stalled
 	}
+	return 0
+}
 
+// progressStep is the reason and message of a set on its way, neither settled nor paused nor stalled:
+// scaling first, then the rollout, then members becoming ready.
+func progressStep(st *vmv1alpha1.WukongSetStatus, want int32, in statusInput) (reason, msg string) {
+	switch {
+	case in.Pending > 0 || st.Replicas != want:
+		return vmv1alpha1.ReasonScaling, fmt.Sprintf("%d of %d members exist", st.Replicas, want)
+	case !in.Rollout.Done || st.UpdatedReplicas != want:
+		msg := fmt.Sprintf("%d of %d members updated to revision %s", st.UpdatedReplicas, want, in.UpdateRevision)
+		if in.Rollout.Waiting != "" {
+			msg += "; " + in.Rollout.Waiting + ". " + notReadyMembers(in.Members)
+		}
+		return vmv1alpha1.ReasonNewRevisionRollout, msg
+	default:
+		return vmv1alpha1.ReasonWaitingForReady, fmt.Sprintf("%d of %d members ready", st.ReadyReplicas, want)
+	}
+}
+
+// setQuotaExceededCondition: QuotaExceeded is True while members wait for namespace quota.
+func setQuotaExceededCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) {
 	if in.QuotaBlocked > 0 {
-		cond(vmv1alpha1.SetQuotaExceeded, true, ReasonQuotaExceeded, in.QuotaMessage)
+		setCondition(st, set.Generation, vmv1alpha1.SetQuotaExceeded, true, vmv1alpha1.ReasonQuotaExceeded, in.QuotaMessage)
 	} else {
-		cond(vmv1alpha1.SetQuotaExceeded, false, ReasonQuotaAvailable, "")
+		setCondition(st, set.Generation, vmv1alpha1.SetQuotaExceeded, false, vmv1alpha1.ReasonQuotaAvailable, "")
 	}
+}
 
+// setHealingCondition: Healing says which members autohealing acts on; a set without autohealing has no
+// Healing condition at all (one left from when it had is removed).
+func setHealingCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) {
 	switch {
 	case !in.Autohealing:
 		meta.RemoveStatusCondition(&st.Conditions, vmv1alpha1.SetHealing)
 	case len(in.Healing) > 0:
-		cond(vmv1alpha1.SetHealing, true, ReasonHealing, strings.Join(in.Healing, "; "))
+		setCondition(st, set.Generation, vmv1alpha1.SetHealing, true, vmv1alpha1.ReasonHealing, strings.Join(in.Healing, "; "))
 	default:
-		cond(vmv1alpha1.SetHealing, false, ReasonNoFailingMembers, "")
+		setCondition(st, set.Generation, vmv1alpha1.SetHealing, false, vmv1alpha1.ReasonNoFailingMembers, "")
 	}
+}
 
+// setReplicaFailureCondition: ReplicaFailure is True with this pass's create, delete or template failure,
+// else with members whose deletion stalled. It returns how long until the next deletion stalls (0: none
+// will).
+func setReplicaFailureCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) time.Duration {
 	stuck, wait := stalledDeletions(in.Members, in.Now)
-	if wait > 0 && (recheck == 0 || wait < recheck) {
-		recheck = wait
-	}
 	switch {
 	case in.FailureReason != "":
-		cond(vmv1alpha1.SetReplicaFailure, true, in.FailureReason, in.FailureMessage)
+		setCondition(st, set.Generation, vmv1alpha1.SetReplicaFailure, true, in.FailureReason, in.FailureMessage)
 	case stuck != "":
-		cond(vmv1alpha1.SetReplicaFailure, true, ReasonDeletionStalled, stuck)
+		setCondition(st, set.Generation, vmv1alpha1.SetReplicaFailure, true, vmv1alpha1.ReasonDeletionStalled, stuck)
 	default:
-		cond(vmv1alpha1.SetReplicaFailure, false, ReasonNoFailure, "")
+		setCondition(st, set.Generation, vmv1alpha1.SetReplicaFailure, false, vmv1alpha1.ReasonNoFailure, "")
 	}
-	return st, recheck
+	return wait
 }
 
 // deletionStallAfter is how long a member may take to be deleted before the set says what it waits for.

@@ -95,10 +95,10 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 		return err
 	})
 	if len(done) > 0 {
-		r.event(set, "Normal", ReasonMembersUpdated, "Update", "updated members %s in place to revision %s",
+		r.event(set, "Normal", vmv1alpha1.ReasonMembersUpdated, "Update", "updated members %s in place to revision %s",
 			memberRanges(set, done), Revision(set))
 	}
-	return failure(set, "update", ReasonUpdateFailed, errs)
+	return failure(set, "update", vmv1alpha1.ReasonUpdateFailed, errs)
 }
 
 // holdMembers stops members before a Recreate update: their VM runs Halted until they are updated.
@@ -109,9 +109,9 @@ func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet,
 		return r.Client.Patch(ctx, m.DeepCopy(), client.RawPatch(types.MergePatchType, patch))
 	})
 	if len(done) > 0 {
-		r.event(set, "Normal", ReasonMembersStopped, "Stop", "stopping members %s before updating them (Recreate)", memberRanges(set, done))
+		r.event(set, "Normal", vmv1alpha1.ReasonMembersStopped, "Stop", "stopping members %s before updating them (Recreate)", memberRanges(set, done))
 	}
-	return failure(set, "stop", ReasonUpdateFailed, errs)
+	return failure(set, "stop", vmv1alpha1.ReasonUpdateFailed, errs)
 }
 
 // failure turns per-member errors into an outcome: an invalid member is an invalid template (no retry
@@ -122,7 +122,7 @@ func failure(set *vmv1alpha1.WukongSet, verb, reason string, errs map[string]err
 	}
 	msgs, invalid := describe(errs)
 	if invalid {
-		return outcome{failureReason: ReasonInvalidTemplate, failureMessage: msgs}
+		return outcome{failureReason: vmv1alpha1.ReasonInvalidTemplate, failureMessage: msgs}
 	}
 	allConflicts := true
 	for _, err := range errs {

@@ -63,38 +63,25 @@ type Reconciler struct {
 // ReplicaFailure with the redacted message and a Warning event, not only a log line, and observedGeneration
 // moves only when the pass succeeds.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
-	set := &vmv1alpha1.WukongSet{}
-	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
-		if apierrors.IsNotFound(err) {
-			metrics.ForgetSet(req.Namespace, req.Name)
-			r.validated.forget(req.NamespacedName)
-			r.statusWritten.Delete(req.NamespacedName)
-		}
-		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
-	}
-	if !set.DeletionTimestamp.IsZero() {
-		// Members carry controller ownerReferences; the garbage collector removes them (or orphans them).
-		r.expect.forget(set.UID)
-		r.validated.forget(req.NamespacedName)
-		return ctrl.Result{}, nil
+	set, err := r.liveSet(ctx, req)
+	if set == nil {
+		return ctrl.Result{}, err
 	}
 	before := set.DeepCopy()
-	// written is the set as this pass last wrote its status: before, or a progress write between batches.
-	written := before
-	planned := false
+	p := &pass{written: before}
 	defer func() {
 		if retErr != nil {
-			if !planned && !apierrors.IsConflict(retErr) {
+			if !p.planned && !apierrors.IsConflict(retErr) {
 				setReconcileError(set, retErr)
 			}
 			set.Status.ObservedGeneration = before.Status.ObservedGeneration
 		}
 		now := r.clock()
-		write, retryAfter := statuswrite.Decide(classifyStatusChange(&written.Status, &set.Status), r.lastStatusWrite(set), now, statusInterval)
+		write, retryAfter := statuswrite.Decide(classifyStatusChange(&p.written.Status, &set.Status), r.lastStatusWrite(set), now, statusInterval)
 		if !write {
 			// Unchanged, or counts on their way written less than statusInterval ago: the pass comes back
 			// for them. Events follow what is written.
-			set.Status = written.Status
+			set.Status = p.written.Status
 			if retErr == nil && (res.RequeueAfter == 0 || (retryAfter != 0 && retryAfter < res.RequeueAfter)) {
 				res.RequeueAfter = retryAfter
 			}
@@ -102,7 +89,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.recordFailure(before, set)
 		r.recordQuota(before, set)
 		if write {
-			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(written)); err != nil {
+			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(p.written)); err != nil {
 				retErr = errors.Join(retErr, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
 			} else {
 				r.wroteStatus(set, now)
@@ -112,9 +99,46 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		// text may quote an image URL.
 		retErr = redact.Error(retErr)
 	}()
+	return r.sync(ctx, set, p)
+}
+
+// pass is what the deferred status patch of Reconcile needs to know about the pass so far.
+type pass struct {
+	// written is the set as this pass last wrote its status: as read, or a progress write between batches.
+	written *vmv1alpha1.WukongSet
+	// planned is true once the status holds this pass's outcome; an error before that is reported as
+	// ReconcileError.
+	planned bool
+}
+
+// liveSet reads the set a request names. It returns nil when there is nothing to reconcile: the set is gone
+// (what this process keeps about it is forgotten) or being deleted, when the garbage collector removes its
+// members, which carry controller ownerReferences (or orphans them).
+func (r *Reconciler) liveSet(ctx context.Context, req ctrl.Request) (*vmv1alpha1.WukongSet, error) {
+	set := &vmv1alpha1.WukongSet{}
+	if err := r.Client.Get(ctx, req.NamespacedName, set); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.ForgetSet(req.Namespace, req.Name)
+			r.validated.forget(req.NamespacedName)
+			r.statusWritten.Delete(req.NamespacedName)
+		}
+		return nil, redact.Error(client.IgnoreNotFound(err))
+	}
+	if !set.DeletionTimestamp.IsZero() {
+		r.expect.forget(set.UID)
+		r.validated.forget(req.NamespacedName)
+		return nil, nil
+	}
+	return set, nil
+}
+
+// sync is one pass over a live set: read, plan, execute, then derive the status into set.Status. The
+// planner decides everything from the members as observed; only the executor writes.
+func (r *Reconciler) sync(ctx context.Context, set *vmv1alpha1.WukongSet, p *pass) (ctrl.Result, error) {
 	if changed, err := r.rollback(ctx, set); changed || err != nil {
 		return ctrl.Result{}, err
 	}
+	// 1. Read: the selector, the members it claims and the revisions they and the template are at.
 	sel, err := Selector(set)
 	if err != nil {
 		// The CRD's rules make this unreachable for stored objects; report it rather than loop.
@@ -125,17 +149,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	inUse := map[string]bool{}
-	for _, m := range members {
-		inUse[m.Labels[vmv1alpha1.LabelRevision]] = true
-	}
-	revs, err := r.syncRevisions(ctx, set, inUse)
+	revs, err := r.syncRevisions(ctx, set, revisionsInUse(members))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	now := r.clock()
 
-	// Read, plan, execute: the planner decides everything from the members as observed.
+	// 2. Plan.
 	obs := r.observe(set, members, revs)
 	plan := planStep(stepInput{
 		Scale:           r.scaleInput(set, members, taken),
@@ -143,36 +163,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		CurrentRevision: set.Status.CurrentRevision,
 		CurrentStored:   revs.has(set.Status.CurrentRevision),
 	})
-	// Golden volumes (imagePolicy ImportOnce) first: the members this pass creates clone them.
+
+	// 3. Execute. Golden volumes (imagePolicy ImportOnce) first: the members this pass creates clone them.
 	if err := r.syncGoldens(ctx, set, members, plan, revs); err != nil {
 		return ctrl.Result{}, err
 	}
-	// A large creation takes many batches: between them the status says how far it got, at most every
-	// statusInterval, so a 10,000-member set does not look frozen while a small one costs no extra write.
-	progress := func(created []*vmv1alpha1.Wukong) {
-		at := r.clock()
-		if last := r.lastStatusWrite(set); !last.IsZero() && at.Sub(last) < statusInterval {
-			return
-		}
-		if w, err := r.writeProgress(ctx, set, written, statusInput{
-			Members: withCreated(members, created), Selector: sel.String(), UpdateRevision: revs.update,
-			Pending: max(plan.Pending-len(created), 0), Rollout: plan.Rollout,
-			Autohealing: set.Spec.Autohealing != nil, Now: at,
-		}); err == nil {
-			if w != written {
-				r.wroteStatus(set, at)
-			}
-			written = w
-		}
-	}
+	progress := r.progressWriter(ctx, set, p, statusInput{
+		Members: members, Selector: sel.String(), UpdateRevision: revs.update, Pending: plan.Pending, Rollout: plan.Rollout,
+		Autohealing: set.Spec.Autohealing != nil,
+	})
 	out := r.executeStep(ctx, set, plan, revs, obs, progress)
-	rplan, pending := plan.Rollout, plan.Pending
 	healed, healErr := r.heal(ctx, set, members, now)
 	if healErr != nil && out.err == nil {
 		out.err = healErr
 	}
 
-	// Members created on this pass count: the cache does not show them yet, and a progress write already did.
+	// 4. Status. Members created on this pass count: the cache does not show them yet, and a progress write
+	// already did.
 	members = withCreated(members, out.created)
 	status, recheck := computeStatus(set, statusInput{
 		Members:        members,
@@ -180,25 +187,52 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		UpdateRevision: revs.update,
 		FailureReason:  out.failureReason,
 		FailureMessage: out.failureMessage,
-		Pending:        pending,
-		Rollout:        rplan,
+		Pending:        plan.Pending,
+		Rollout:        plan.Rollout,
 		QuotaBlocked:   out.quotaBlocked,
 		QuotaMessage:   out.quotaMessage,
 		Healing:        healed.Healing,
 		Autohealing:    set.Spec.Autohealing != nil,
 		Now:            now,
 	})
-	if healed.Recheck > 0 && (recheck == 0 || healed.Recheck < recheck) {
-		recheck = healed.Recheck
-	}
 	set.Status = status
-	planned = true
-	recordMetrics(set, members, rplan, out.quotaBlocked)
+	p.planned = true
+	recordMetrics(set, members, plan.Rollout, out.quotaBlocked)
 	if out.err != nil {
 		// A transient failure: controller-runtime retries with exponential backoff.
 		return ctrl.Result{}, out.err
 	}
-	return ctrl.Result{RequeueAfter: recheck}, nil
+	return ctrl.Result{RequeueAfter: sooner(recheck, healed.Recheck)}, nil
+}
+
+// revisionsInUse is the set of revisions members run, which syncRevisions keeps.
+func revisionsInUse(members []*vmv1alpha1.Wukong) map[string]bool {
+	inUse := map[string]bool{}
+	for _, m := range members {
+		inUse[m.Labels[vmv1alpha1.LabelRevision]] = true
+	}
+	return inUse
+}
+
+// progressWriter is told between batches of creates what the pass has created so far. A large creation
+// takes many batches: between them the status says how far it got, at most every statusInterval, so a
+// 10,000-member set does not look frozen while a small one costs no extra write. base is the status input
+// as planned, before anything was created.
+func (r *Reconciler) progressWriter(ctx context.Context, set *vmv1alpha1.WukongSet, p *pass, base statusInput) progressFunc {
+	return func(created []*vmv1alpha1.Wukong) {
+		at := r.clock()
+		if last := r.lastStatusWrite(set); !last.IsZero() && at.Sub(last) < statusInterval {
+			return
+		}
+		in := base
+		in.Members, in.Pending, in.Now = withCreated(base.Members, created), max(base.Pending-len(created), 0), at
+		if w, err := r.writeProgress(ctx, set, p.written, in); err == nil {
+			if w != p.written {
+				r.wroteStatus(set, at)
+			}
+			p.written = w
+		}
+	}
 }
 
 // setReconcileError reports a failure that stopped the pass before it could plan: ReplicaFailure True with
@@ -317,10 +351,10 @@ func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet
 	// One event per pass for the members adopted or released, not one per member.
 	defer func() {
 		if len(adopted) > 0 {
-			r.event(set, "Normal", ReasonMemberAdopted, "Adopt", "adopted orphan Wukongs %s", memberRanges(set, adopted))
+			r.event(set, "Normal", vmv1alpha1.ReasonMemberAdopted, "Adopt", "adopted orphan Wukongs %s", memberRanges(set, adopted))
 		}
 		if len(released) > 0 {
-			r.event(set, "Normal", ReasonMemberReleased, "Release", "released members %s: their labels no longer match the selector",
+			r.event(set, "Normal", vmv1alpha1.ReasonMemberReleased, "Release", "released members %s: their labels no longer match the selector",
 				memberRanges(set, released))
 		}
 	}()
