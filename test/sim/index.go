@@ -26,6 +26,9 @@ const (
 	// indexNetworkDataSecret indexes VirtualMachineInstances by the Secret holding their cloud-init network
 	// data.
 	indexNetworkDataSecret = "sim.novasphere.dev/networkdata-secret"
+	// indexAttachments indexes VirtualMachineInstances by the NetworkAttachmentDefinitions their Multus
+	// networks select, as "namespace/name".
+	indexAttachments = "sim.novasphere.dev/attachments"
 )
 
 func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
@@ -50,6 +53,13 @@ func addIndexes(ctx context.Context, idx client.FieldIndexer) error {
 				return []string{name}
 			}
 			return nil
+		}},
+		{&kubevirtv1.VirtualMachineInstance{}, indexAttachments, func(obj client.Object) []string {
+			var keys []string
+			for _, ref := range attachmentRefs(obj.(*kubevirtv1.VirtualMachineInstance)) {
+				keys = append(keys, ref.String())
+			}
+			return keys
 		}},
 	} {
 		if err := idx.IndexField(ctx, i.obj, i.field, i.extract); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -248,6 +249,15 @@ func newCloudInitSecret(ns, name string, networks []vmNetwork) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.CloudInitSecret(name)},
 		Data:       map[string][]byte{NetworkDataKey: []byte(nd), "userdata": []byte("#cloud-config\n")},
+	}
+}
+
+// newAttachment is the NetworkAttachmentDefinition the operator creates for network of Wukong name, which newVM's
+// Multus network selects: without it virt-controller cannot render the instance's launcher pod.
+func newAttachment(ns, name, network string) *nadv1.NetworkAttachmentDefinition {
+	return &nadv1.NetworkAttachmentDefinition{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.Attachment(name, network)},
+		Spec:       nadv1.NetworkAttachmentDefinitionSpec{Config: `{"cniVersion":"0.3.1","type":"bridge","bridge":"br1"}`},
 	}
 }
 

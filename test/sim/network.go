@@ -174,7 +174,8 @@ func hash32(s string) uint32 {
 // attachmentRefs are the NetworkAttachmentDefinitions an instance's Multus networks select, resolved as
 // Multus resolves a network selection element: "namespace/name", or a bare name in the instance's own
 // namespace, with an "@interface" suffix dropped (multus-cni pkg/k8sclient parsePodNetworkObjectName). Who
-// owns an attachment, a Wukong, a WukongSet or a user, does not matter: Multus looks it up by name only.
+// owns an attachment, a Wukong, a WukongSet or a user, does not matter: KubeVirt and Multus look it up by
+// name only.
 func attachmentRefs(vmi *kubevirtv1.VirtualMachineInstance) []types.NamespacedName {
 	var refs []types.NamespacedName
 	for _, n := range vmi.Spec.Networks {
@@ -191,15 +192,17 @@ func attachmentRefs(vmi *kubevirtv1.VirtualMachineInstance) []types.NamespacedNa
 	return refs
 }
 
-// missingAttachment is what Multus says when the launcher pod of an instance selects an attachment that
-// does not exist: the CNI ADD fails, so the pod sandbox is never created and the pod stays in
-// ContainerCreating (multus-cni getKubernetesDelegate: "cannot find a network-attachment-definition (name)
-// in namespace (ns): ..."). "" when every attachment the instance selects exists.
+// missingAttachment is why virt-controller cannot render the launcher pod of an instance that selects an
+// attachment that does not exist: with KubeVirt's default (the ExternalNetResourceInjection feature gate off) it
+// reads every selected attachment for its resource name while rendering the pod (pkg/network/multus
+// NetworkToResource), so the pod is never created and Multus never runs. "" when every attachment the instance
+// selects exists. The words are KubeVirt's, without the "failed to render launch manifest: " the controller
+// adds.
 func missingAttachment(ctx context.Context, c client.Reader, vmi *kubevirtv1.VirtualMachineInstance) (string, error) {
 	for _, ref := range attachmentRefs(vmi) {
 		err := c.Get(ctx, ref, &nadv1.NetworkAttachmentDefinition{})
 		if apierrors.IsNotFound(err) {
-			return fmt.Sprintf("cannot find a network-attachment-definition (%s) in namespace (%s): %v", ref.Name, ref.Namespace, err), nil
+			return fmt.Sprintf("failed to locate network attachment definition for %s: %v", ref, err), nil
 		}
 		if err != nil {
 			return "", fmt.Errorf("get NetworkAttachmentDefinition %s: %w", ref, err)

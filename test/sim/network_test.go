@@ -160,8 +160,8 @@ func TestAttachmentRefs(t *testing.T) {
 	}
 }
 
-// TestMissingAttachment looks attachments up on the apiserver as Multus does: by name, whoever owns them (here
-// nobody, as a WukongSet's shared attachment is no Wukong's), and reports a missing one in Multus's words.
+// TestMissingAttachment looks attachments up on the apiserver as KubeVirt does: by name, whoever owns them
+// (here nobody, as a WukongSet's shared attachment is no Wukong's), and reports a missing one in KubeVirt's words.
 func TestMissingAttachment(t *testing.T) {
 	ctx := context.Background()
 	ns, err := env.Namespace(ctx, "sim-nad")
@@ -180,8 +180,8 @@ func TestMissingAttachment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "cannot find a network-attachment-definition (web-0-dmz) in namespace (" + ns + "): "
+	want := "failed to locate network attachment definition for " + ns + "/web-0-dmz: "
 	if !strings.HasPrefix(msg, want) || !strings.HasSuffix(msg, `"web-0-dmz" not found`) {
-		t.Errorf("missingAttachment = %q, want Multus's %q...not found", msg, want)
+		t.Errorf("missingAttachment = %q, want KubeVirt's %q...not found", msg, want)
 	}
 }

@@ -20,7 +20,7 @@ const scaleVMs = 300
 // (watches and timers, no sleeping), not about a benchmark number.
 const scaleBound = 60 * time.Second
 
-// Hundreds of VMs, each with a DataVolume and a static network, all become ready with instant imports and
+// Hundreds of VMs, each with a DataVolume and a static network (and its attachment), all become ready with instant imports and
 // boots.
 func TestScale(t *testing.T) {
 	if testing.Short() {
@@ -50,6 +50,9 @@ func TestScale(t *testing.T) {
 		name := naming.Member("scale", i)
 		dv := naming.DataVolume(name, "root")
 		objs <- newCloudInitSecret(ns, name, networks)
+		for _, n := range networks {
+			objs <- newAttachment(ns, name, n.name)
+		}
 		objs <- newDataVolume(ns, dv, "registry")
 		objs <- newVM(ns, name, kubevirtv1.RunStrategyAlways, []string{dv}, networks)
 	}
@@ -83,6 +86,6 @@ func TestScale(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Logf("%d VMs (with a DataVolume, a Secret and a static network each) created in %v, all ready after %v",
+	t.Logf("%d VMs (with a DataVolume, a Secret and a static network with its attachment each) created in %v, all ready after %v",
 		scaleVMs, created, time.Since(start))
 }

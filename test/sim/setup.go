@@ -21,7 +21,7 @@ const conflictRetry = 50 * time.Millisecond
 // kinds (NewScheme does). Writes go through a client of their own with client-side rate limiting off, so the
 // simulator keeps up with thousands of VMs even inside a manager whose own client is throttled; reads come
 // from the manager's cache, which must be able to see Wukongs, DataVolumes, VirtualMachines,
-// VirtualMachineInstances and Secrets in the namespaces to simulate (a cache restricted to some namespaces
+// VirtualMachineInstances, Secrets and NetworkAttachmentDefinitions in the namespaces to simulate (a cache restricted to some namespaces
 // restricts the simulator the same way, which tests use to isolate).
 //
 // The webhooks are serving and registered (a Mutating- and a ValidatingWebhookConfiguration of their own,

@@ -76,6 +76,9 @@ func TestVMRunsWithNetworks(t *testing.T) {
 	dv := newDataVolume(ns, naming.DataVolume("web", "root"), "registry")
 	ownedBy(dv, wk)
 	create(t, dv)
+	for _, n := range networks {
+		create(t, newAttachment(ns, "web", n.name))
+	}
 	vm := newVM(ns, "web", kubevirtv1.RunStrategyAlways, []string{dv.Name}, networks)
 	ownedBy(vm, wk)
 	create(t, vm)
@@ -146,6 +149,56 @@ func TestVMRunsWithNetworks(t *testing.T) {
 			t.Errorf("nodeName = %q, want worker-7", vmi.Status.NodeName)
 		}
 	})
+}
+
+// An instance whose Multus network selects an attachment that does not exist waits in Pending, as
+// virt-controller cannot render its launcher pod, and runs once the attachment is created.
+func TestMissingAttachmentHoldsInstance(t *testing.T) {
+	ns := startSim(t, fastSim)
+	networks := []vmNetwork{{name: "lan"}}
+	create(t, newVM(ns, "web", kubevirtv1.RunStrategyAlways, nil, networks))
+	create(t, newCloudInitSecret(ns, "web", networks))
+
+	want := "failed to render launch manifest: failed to locate network attachment definition for " + ns + "/web-lan: "
+	held := func() string {
+		vmi := getVMI(t, ns, "web")
+		if vmi == nil {
+			return "no instance"
+		}
+		c := vmiCondition(vmi, kubevirtv1.VirtualMachineInstanceSynchronized)
+		switch {
+		case vmi.Status.Phase != kubevirtv1.Pending:
+			t.Fatalf("instance is %s on %q without its attachment, want Pending", vmi.Status.Phase, vmi.Status.NodeName)
+		case c == nil:
+			return "no Synchronized condition"
+		case c.Status != corev1.ConditionFalse || c.Reason != "FailedCreate" || !strings.HasPrefix(c.Message, want) ||
+			!strings.HasSuffix(c.Message, `"web-lan" not found`):
+			t.Fatalf("Synchronized = %+v, want False/FailedCreate %q...not found", c, want)
+		}
+		if vm := get(t, ns, "web", &kubevirtv1.VirtualMachine{}); vm.Status.Ready || vm.Status.PrintableStatus != kubevirtv1.VirtualMachineStatusStarting {
+			return fmt.Sprintf("VM ready=%v %s, want Starting", vm.Status.Ready, vm.Status.PrintableStatus)
+		}
+		return ""
+	}
+	eventually(t, 5*time.Second, held)
+	// Several boot steps pass: only the attachment can release the instance.
+	time.Sleep(3 * fastSim.BootDuration)
+	if why := held(); why != "" {
+		t.Fatal(why)
+	}
+
+	create(t, newAttachment(ns, "web", "lan"))
+	_, vmi := runningVM(t, ns, "web")
+	if c := vmiCondition(vmi, kubevirtv1.VirtualMachineInstanceSynchronized); c != nil {
+		t.Errorf("Synchronized = %+v once the pod rendered, want none", c)
+	}
+	var phases []kubevirtv1.VirtualMachineInstancePhase
+	for _, p := range vmi.Status.PhaseTransitionTimestamps {
+		phases = append(phases, p.Phase)
+	}
+	if want := []kubevirtv1.VirtualMachineInstancePhase{kubevirtv1.Pending, kubevirtv1.Scheduling, kubevirtv1.Scheduled, kubevirtv1.Running}; !slices.Equal(phases, want) {
+		t.Errorf("phases = %v, want %v", phases, want)
+	}
 }
 
 // Halted means no instance; switching run strategies starts and stops one.

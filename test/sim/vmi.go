@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	nadv1 "github.com/k8snetworkplumbingwg/network-attachment-definition-client/pkg/apis/k8s.cni.cncf.io/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,12 +42,22 @@ func (r *vmiReconciler) setup(mgr ctrl.Manager, opts controller.Options) error {
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		// A launcher pod waiting for its cloud-init Secret starts when the Secret appears.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfSecret)).
+		// An instance whose launcher pod could not be rendered for a missing attachment gets it when the
+		// attachment appears. KubeVirt's virt-controller instead retries with its workqueue's exponential
+		// backoff, so a real instance may start some seconds later; the watch keeps tests fast and exact.
+		Watches(&nadv1.NetworkAttachmentDefinition{}, handler.EnqueueRequestsFromMapFunc(r.instancesOfAttachment)).
 		WithOptions(opts).
 		Complete(r)
 }
 
 func (r *vmiReconciler) instancesOfSecret(ctx context.Context, s client.Object) []reconcile.Request {
 	return requestsByIndex(ctx, r.c, &kubevirtv1.VirtualMachineInstanceList{}, s.GetNamespace(), indexNetworkDataSecret, s.GetName())
+}
+
+func (r *vmiReconciler) instancesOfAttachment(ctx context.Context, nad client.Object) []reconcile.Request {
+	// An instance may select an attachment in another namespace, so the index spans namespaces.
+	return requestsByIndex(ctx, r.c, &kubevirtv1.VirtualMachineInstanceList{}, "", indexAttachments,
+		client.ObjectKeyFromObject(nad).String())
 }
 
 // Reconcile advances one instance towards Running, or fails it on an injected crash.
@@ -83,6 +94,14 @@ func (r *vmiReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		}
 		in.missingSecret = nd.missingSecret
 		in.interfaces = interfaceStatuses(vmi.Namespace, vmi.Name, &vmi.Spec, nd.config, nd.parseErr)
+	}
+	if vmi.Status.Phase == kubevirtv1.VmPhaseUnset || vmi.Status.Phase == kubevirtv1.Pending {
+		// Only rendering the launcher pod reads the attachments: a pod that exists keeps running when one goes.
+		msg, err := missingAttachment(ctx, r.c, &vmi)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		in.missingAttachment = msg
 	}
 	notShared, err := sharedVolumes(ctx, r.c, &vmi)
 	if err != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,9 @@ const (
 	vmiReasonUnschedulable    = corev1.PodReasonUnschedulable
 	vmiReasonCrashed          = "Crashed"
 	vmiReasonContainerCreate  = "ContainerCreating"
+	vmiReasonFailedCreate     = "FailedCreate"
+	// vmiRenderFailed is how virt-controller words a launcher pod it could not render.
+	vmiRenderFailed = "failed to render launch manifest: "
 )
 
 // SimulatedGuestOS is the operating system every simulated guest agent reports.
@@ -43,6 +47,9 @@ type vmiInputs struct {
 	// missingSecret names the network data Secret when it does not exist, which keeps the launcher pod from
 	// starting.
 	missingSecret string
+	// missingAttachment is why the launcher pod cannot be rendered: an attachment a Multus network selects
+	// does not exist (missingAttachment); "" when they all do. It holds the instance in Pending.
+	missingAttachment string
 	// interfaces are the guest's interfaces and addresses, reported once it runs.
 	interfaces []kubevirtv1.VirtualMachineInstanceNetworkInterface
 	// node is where the instance is placed.
@@ -106,6 +113,15 @@ func bootVMI(st *kubevirtv1.VirtualMachineInstanceStatus, in vmiInputs) time.Dur
 				vmiReasonGuestNotRunning, vmiMessageGuestNotRunning, in.now)
 			elapsed = 0
 			continue
+		case kubevirtv1.Pending:
+			// virt-controller fails to render the launcher pod at once, creates none, and says so in the
+			// Synchronized condition until a retry renders it (vmi controller sync: FailedCreate).
+			if in.missingAttachment != "" {
+				setVMICondition(st, kubevirtv1.VirtualMachineInstanceSynchronized, corev1.ConditionFalse,
+					vmiReasonFailedCreate, vmiRenderFailed+in.missingAttachment, in.now)
+				return 0
+			}
+			removeVMICondition(st, kubevirtv1.VirtualMachineInstanceSynchronized)
 		case kubevirtv1.Scheduling:
 			// The scheduler's verdict shows as soon as the pod exists, not after the phase's time.
 			if in.unschedulable != "" {
@@ -184,6 +200,11 @@ func setVMICondition(st *kubevirtv1.VirtualMachineInstanceStatus, t kubevirtv1.V
 	st.Conditions = append(st.Conditions, kubevirtv1.VirtualMachineInstanceCondition{
 		Type: t, Status: status, Reason: reason, Message: message, LastTransitionTime: now,
 	})
+}
+
+// removeVMICondition drops the condition of type t, as KubeVirt drops Synchronized once a sync succeeds.
+func removeVMICondition(st *kubevirtv1.VirtualMachineInstanceStatus, t kubevirtv1.VirtualMachineInstanceConditionType) {
+	st.Conditions = slices.DeleteFunc(st.Conditions, func(c kubevirtv1.VirtualMachineInstanceCondition) bool { return c.Type == t })
 }
 
 // vmiCondition returns the condition of type t, or nil.

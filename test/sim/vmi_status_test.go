@@ -82,6 +82,32 @@ func TestPlanVMI(t *testing.T) {
 		}
 	})
 
+	t.Run("a missing attachment holds the instance in Pending", func(t *testing.T) {
+		const missing = `failed to locate network attachment definition for ns/vm-lan: networkattachmentdefinitions.k8s.cni.cncf.io "vm-lan" not found`
+		vmi := testVMI()
+		st, wait := planVMI(vmi, vmiInputs{missingAttachment: missing, node: "n1", interfaces: ifaces, now: now})
+		c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceSynchronized)
+		if st.Phase != kubevirtv1.Pending || st.NodeName != "" || wait != 0 {
+			t.Fatalf("status %s on %q, wait %v; want Pending, unplaced, waiting for the attachment", st.Phase, st.NodeName, wait)
+		}
+		if c.Status != corev1.ConditionFalse || c.Reason != "FailedCreate" || c.Message != "failed to render launch manifest: "+missing {
+			t.Errorf("Synchronized = %+v", c)
+		}
+		if r := findVMICondition(st, kubevirtv1.VirtualMachineInstanceReady); r.Status != corev1.ConditionFalse || r.Reason != vmiReasonGuestNotRunning {
+			t.Errorf("Ready = %+v", r)
+		}
+
+		// The attachment appears: the pod renders, Synchronized goes, and the boot runs on.
+		vmi.Status = st
+		st, _ = planVMI(vmi, vmiInputs{node: "n1", interfaces: ifaces, now: now})
+		if st.Phase != kubevirtv1.Running || len(st.Interfaces) != 1 {
+			t.Errorf("status %s with %d interfaces once the attachment exists, want Running", st.Phase, len(st.Interfaces))
+		}
+		if c := findVMICondition(st, kubevirtv1.VirtualMachineInstanceSynchronized); c.Type != "" {
+			t.Errorf("Synchronized = %+v once the pod rendered, want none", c)
+		}
+	})
+
 	t.Run("crash fails", func(t *testing.T) {
 		vmi := testVMI()
 		vmi.Status.Phase = kubevirtv1.Running

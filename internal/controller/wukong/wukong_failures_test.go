@@ -1,6 +1,7 @@
 package wukong_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -55,7 +56,8 @@ func TestImportFailure(t *testing.T) {
 }
 
 // TestReferencedAttachment attaches a NetworkAttachmentDefinition the user manages. Until it exists the
-// Wukong says so; once created the Wukong notices without any change of its own, and never writes to it.
+// Wukong says so and the VM cannot start; once created the Wukong notices without any change of its own, the
+// VM runs, and the operator never writes to the attachment.
 func TestReferencedAttachment(t *testing.T) {
 	t.Parallel()
 	ns := namespace(t)
@@ -63,11 +65,30 @@ func TestReferencedAttachment(t *testing.T) {
 	w.Spec.Networks = []vmv1alpha1.Network{{Name: "ext", NADName: "shared-net"}}
 	create(t, w)
 
-	// Settled first, so that only the attachment's creation can wake the controller below. (The simulator
-	// ignores Multus, so the VM runs even without the attachment; a real launcher pod would not start.)
-	w = waitSettled(t, ns, "ref")
-	if err := conditionIs(w, vmv1alpha1.WukongNetworksReady, metav1.ConditionFalse, vmv1alpha1.ReasonAttachmentNotFound); err != nil {
-		t.Fatal(err)
+	// Without the attachment virt-controller cannot render the launcher pod, so the instance stays Pending
+	// with Synchronized=False (the simulator does as KubeVirt does). Wait until both the operator and the
+	// simulator have said so, so that only the attachment's creation moves anything below.
+	w = waitFor(t, ns, "ref", func(w *vmv1alpha1.Wukong) error {
+		if err := conditionIs(w, vmv1alpha1.WukongNetworksReady, metav1.ConditionFalse, vmv1alpha1.ReasonAttachmentNotFound); err != nil {
+			return err
+		}
+		i := vmi(t, ns, "ref")
+		if i == nil {
+			return fmt.Errorf("no instance yet")
+		}
+		for _, c := range i.Status.Conditions {
+			if c.Type == kubevirtv1.VirtualMachineInstanceSynchronized && c.Status == corev1.ConditionFalse {
+				return nil
+			}
+		}
+		return fmt.Errorf("instance is %s with conditions %+v, want Synchronized=False for the missing attachment",
+			i.Status.Phase, i.Status.Conditions)
+	})
+	if i := vmi(t, ns, "ref"); i.Status.Phase != kubevirtv1.Pending {
+		t.Errorf("instance is %s without its attachment, want Pending", i.Status.Phase)
+	}
+	if w.Status.Phase == vmv1alpha1.WukongRunning {
+		t.Errorf("Wukong is Running while its instance cannot start; conditions %s", conditionsString(w))
 	}
 	if msg := condition(w, vmv1alpha1.WukongNetworksReady).Message; !strings.Contains(msg, ns+"/shared-net") {
 		t.Errorf("NetworksReady message %q does not name %s/shared-net", msg, ns)
@@ -81,6 +102,7 @@ func TestReferencedAttachment(t *testing.T) {
 		}
 		return phaseIs(vmv1alpha1.WukongRunning)(w)
 	})
+	waitSettled(t, ns, "ref")
 
 	got := get(t, ns, "shared-net", &nadv1.NetworkAttachmentDefinition{})
 	if got.ResourceVersion != nad.ResourceVersion {
