@@ -69,7 +69,7 @@ func newCreateVMCommand() *cobra.Command {
 	fs.StringVar(&o.index, "index", "", "the member's index: a number, or a pod name whose ordinal follows the last dash (vm-set-3 is 3); default: the owner pod's name")
 	fs.StringVar(&o.name, "name", "", "the Wukong's name; default: the owner pod's name")
 	fs.StringVar(&o.namespace, "namespace", "", "the Wukong's namespace; default: $POD_NAMESPACE, else the kubeconfig's or the in-cluster namespace")
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG or in-cluster")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG, else ~/.kube/config, else in-cluster (as kubectl)")
 	fs.StringVar(&o.readyAddr, "ready-addr", ":8080", "address of the /readyz and /healthz endpoints; empty or 0 disables them")
 	fs.StringVar(&o.ownerPod, "owner-pod", "", "the pod that owns the Wukong (garbage collection deletes the Wukong with it); default: $POD_NAME; none when both are empty")
 	fs.Int64Var(&o.replicas, "replicas", 0, "the value of ${REPLICAS}")

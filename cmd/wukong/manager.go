@@ -36,7 +36,7 @@ until SIGTERM or SIGINT.`,
 	}
 	fs := cmd.Flags()
 	o := &f.opts
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG or in-cluster")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to a kubeconfig; empty means $KUBECONFIG, else ~/.kube/config, else in-cluster (as kubectl)")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "metrics endpoint address; 0 disables it")
 	fs.BoolVar(&o.MetricsSecure, "metrics-secure", o.MetricsSecure, "serve metrics over HTTPS behind Kubernetes authentication and authorization")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "health and readiness probe address")
