@@ -150,3 +150,12 @@ const (
 	ReasonHealing             = "Healing"
 	ReasonNoFailingMembers    = "NoFailingMembers"
 )
+
+// AnnotationDeleteList marks a member created while its own name was in spec.scaleStrategy.membersToDelete:
+// it is the fresh replacement and is not deleted again for the same list.
+const AnnotationDeleteList = "vm.novasphere.dev/replaces-deleted"
+
+// AnnotationRollbackTo asks the controller to put a stored revision's template back into the set: its value
+// is a revision (the hash in status.updateRevision, a member's vm.novasphere.dev/revision label) or the
+// ControllerRevision's name. The controller removes the annotation once done.
+const AnnotationRollbackTo = "vm.novasphere.dev/rollback-to"

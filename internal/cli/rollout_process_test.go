@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"github.com/novasphere/wukong/internal/setmember"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 )
 
 // createSet creates WukongSet name with replicas members of cpu CPUs, as read back (defaults applied).
@@ -203,7 +203,7 @@ func storeRevision(t *testing.T, set *vmv1alpha1.WukongSet, number int64, tmpl v
 	t.Helper()
 	withTemplate := set.DeepCopy()
 	withTemplate.Spec.Template = tmpl
-	hash := wukongset.Revision(withTemplate)
+	hash := setmember.Revision(withTemplate)
 	raw, err := json.Marshal(tmpl)
 	if err != nil {
 		t.Fatal(err)
@@ -277,11 +277,11 @@ func TestRolloutHistoryAndUndo(t *testing.T) {
 	}
 
 	rollbackTo := func() string {
-		return getSet(t, ns, "web").Annotations[wukongset.AnnotationRollbackTo]
+		return getSet(t, ns, "web").Annotations[vmv1alpha1.AnnotationRollbackTo]
 	}
 	clearAnnotation := func() {
 		s := getSet(t, ns, "web")
-		delete(s.Annotations, wukongset.AnnotationRollbackTo)
+		delete(s.Annotations, vmv1alpha1.AnnotationRollbackTo)
 		if err := env.Client.Update(t.Context(), s); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -108,7 +109,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := (&wukongset.Reconciler{
 		Client:               mgr.GetClient(),
 		Recorder:             mgr.GetEventRecorder("wukongset-controller"),
-		Renderer:             &wukongset.Renderer{Engine: engine},
+		Renderer:             &setmember.Renderer{Engine: engine},
 		Workers:              o.SetWorkers,
 		MaxConcurrentCreates: o.MaxConcurrentCreates,
 	}).SetupWithManager(context.Background(), mgr); err != nil {

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"github.com/novasphere/wukong/internal/setmember"
 	"runtime"
 	"slices"
 
@@ -15,7 +16,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/internal/setcheck/membercheck"
@@ -38,12 +38,12 @@ type Options struct {
 // then validates each against the Wukong CRD with membercheck.Check, the check the set controller makes
 // before it creates members. It returns the members (with Options.KeepMembers, and only when there is no
 // problem) and the problems in index order.
-func Members(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.WukongSet, o Options) ([]*vmv1alpha1.Wukong, []Problem) {
+func Members(ctx context.Context, renderer *setmember.Renderer, set *vmv1alpha1.WukongSet, o Options) ([]*vmv1alpha1.Wukong, []Problem) {
 	if err := renderer.Engine.Check(set.Spec.Template); err != nil {
 		return nil, templateProblems(err)
 	}
 	n := int(ptr.Deref(set.Spec.Replicas, 1))
-	revision := wukongset.Revision(set)
+	revision := setmember.Revision(set)
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

@@ -3,6 +3,7 @@ package setcheck
 import (
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,7 +14,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/setcheck/membercheck"
 	"github.com/novasphere/wukong/internal/template"
@@ -38,13 +38,13 @@ func sample(t testing.TB, edit func(*vmv1alpha1.WukongSet)) *vmv1alpha1.WukongSe
 	return defaulted
 }
 
-func renderer(t testing.TB) *wukongset.Renderer {
+func renderer(t testing.TB) *setmember.Renderer {
 	t.Helper()
 	e, err := template.NewEngine()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &wukongset.Renderer{Engine: e}
+	return &setmember.Renderer{Engine: e}
 }
 
 // TestCRDRulesReadOnlyNameLength guards the shortcut of membercheck.Check: members with the same spec are
@@ -94,7 +94,7 @@ func TestClassesMatchFullValidation(t *testing.T) {
 			_, got := Members(t.Context(), r, set, Options{})
 			var want []string
 			for i := range 200 {
-				m, err := r.Member(set, set.Spec.Template, i, wukongset.Revision(set), false)
+				m, err := r.Member(set, set.Spec.Template, i, setmember.Revision(set), false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,7 +18,6 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/template"
 )
 
@@ -78,7 +78,7 @@ func Setup(mgr ctrl.Manager, engine *template.Engine, o Options) (*Server, error
 	if o.SelfRegister {
 		s.certs.url = "https://" + net.JoinHostPort(o.Host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)) + Path
 	}
-	hook := &admission.Webhook{Handler: &Validator{Renderer: &wukongset.Renderer{Engine: engine}, Reader: mgr.GetAPIReader()}}
+	hook := &admission.Webhook{Handler: &Validator{Renderer: &setmember.Renderer{Engine: engine}, Reader: mgr.GetAPIReader()}}
 	s.Register(Path, hook)
 
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)

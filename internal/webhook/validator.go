@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/redact"
 	"github.com/novasphere/wukong/internal/setcheck"
 )
@@ -32,7 +32,7 @@ const maxReportedProblems = 10
 // adds members and changes REPLICAS.
 type Validator struct {
 	// Renderer is the set controller's, so the webhook renders what the controller will create.
-	Renderer *wukongset.Renderer
+	Renderer *setmember.Renderer
 	// Reader reads the set a scale request is for (uncached: a webhook answers about the latest set).
 	Reader client.Reader
 }

@@ -1,13 +1,13 @@
 package webhook
 
 import (
+	"github.com/novasphere/wukong/internal/setmember"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/setcheck"
 	"github.com/novasphere/wukong/internal/template"
 )
@@ -61,7 +61,7 @@ func newValidator(t *testing.T) *Validator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Validator{Renderer: &wukongset.Renderer{Engine: engine}}
+	return &Validator{Renderer: &setmember.Renderer{Engine: engine}}
 }
 
 // TestValidate: syntax errors and unknown variables are refused with the template field and the expression;

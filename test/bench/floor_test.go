@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"sync"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/template"
 	"github.com/novasphere/wukong/test/testenv"
 )
@@ -38,8 +38,8 @@ func renderMembers(namespace string, count int) ([]*vmv1alpha1.Wukong, error) {
 	if err != nil {
 		return nil, err
 	}
-	renderer := &wukongset.Renderer{Engine: engine}
-	revision := wukongset.Revision(set)
+	renderer := &setmember.Renderer{Engine: engine}
+	revision := setmember.Revision(set)
 	objs := make([]*vmv1alpha1.Wukong, count)
 	for i := range objs {
 		if objs[i], err = renderer.Member(set, set.Spec.Template, i, revision, false); err != nil {

@@ -33,7 +33,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/webhook"
 	"github.com/novasphere/wukong/test/sim"
 	"github.com/novasphere/wukong/test/testenv"
@@ -295,13 +294,13 @@ func runAuditScenario(t *testing.T, env *testenv.Env) {
 	// Rollbacks to a revision that does not exist: the set's annotation is removed (an update), a Warning
 	// event each time.
 	for range 2 {
-		step("rollback", fmt.Sprintf(`{"metadata":{"annotations":{%q:"audit-none"}}}`, wukongset.AnnotationRollbackTo))
+		step("rollback", fmt.Sprintf(`{"metadata":{"annotations":{%q:"audit-none"}}}`, vmv1alpha1.AnnotationRollbackTo))
 		eventually(t, 30*time.Second, func() error {
 			got := &vmv1alpha1.WukongSet{}
 			if err := c.Get(ctx, key, got); err != nil {
 				return err
 			}
-			if _, ok := got.Annotations[wukongset.AnnotationRollbackTo]; ok {
+			if _, ok := got.Annotations[vmv1alpha1.AnnotationRollbackTo]; ok {
 				return fmt.Errorf("rollback annotation still there")
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"io"
 	"os"
 	"strings"
@@ -21,7 +22,6 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cli"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/crdschema"
 	"github.com/novasphere/wukong/internal/setcheck"
 	"github.com/novasphere/wukong/internal/template"
@@ -157,7 +157,7 @@ func Run(ctx context.Context, raw []byte, o Options, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	renderer := &wukongset.Renderer{Engine: engine}
+	renderer := &setmember.Renderer{Engine: engine}
 	var (
 		rendered []setResult
 		invalid  []string
@@ -199,7 +199,7 @@ type setResult struct {
 // set, a member or a child is invalid, every problem found, each naming the set or member and the field.
 // The set is first defaulted and validated against the WukongSet CRD, as the apiserver does before the
 // controller ever sees it.
-func renderSet(ctx context.Context, renderer *wukongset.Renderer, set *vmv1alpha1.WukongSet, withChildren bool) (setResult, []string) {
+func renderSet(ctx context.Context, renderer *setmember.Renderer, set *vmv1alpha1.WukongSet, withChildren bool) (setResult, []string) {
 	prefix := "WukongSet " + set.Name
 	defaulted, errs := setcheck.Defaulted(ctx, set)
 	if len(errs) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -12,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 )
 
 func newUndoCommand(o *options) *cobra.Command {
@@ -59,7 +59,7 @@ func (s *session) undo(ctx context.Context, name string, to int64, resume string
 	if err != nil {
 		return err
 	}
-	current := wukongset.Revision(set)
+	current := setmember.Revision(set)
 	target, err := rollbackTarget(revs, current, to)
 	if err != nil {
 		return fmt.Errorf("WukongSet %q: %w", name, err)
@@ -70,13 +70,13 @@ func (s *session) undo(ctx context.Context, name string, to int64, resume string
 		return err
 	}
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"annotations": map[string]string{wukongset.AnnotationRollbackTo: hash},
+		"annotations": map[string]string{vmv1alpha1.AnnotationRollbackTo: hash},
 	}})
 	if err != nil {
 		return err
 	}
 	if err := s.c.Patch(ctx, set, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(fieldManager)); err != nil {
-		return fmt.Errorf("annotate WukongSet %s/%s with %s=%s: %w", s.namespace, name, wukongset.AnnotationRollbackTo, hash, err)
+		return fmt.Errorf("annotate WukongSet %s/%s with %s=%s: %w", s.namespace, name, vmv1alpha1.AnnotationRollbackTo, hash, err)
 	}
 	_, err = fmt.Fprintf(out, "WukongSet/%s rolled back\n", name)
 	return err

@@ -3,6 +3,7 @@ package wukongset
 import (
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"runtime"
 	"sort"
 	"strings"
@@ -103,7 +104,7 @@ func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
 // shape not yet accepted (shapeKey) for admission webhooks and policies. An invalid member stops the whole
 // batch: nothing is created from a template that is invalid at any index.
 func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.WukongSet, creates []newMember, workers int, progress progressFunc) ([]*vmv1alpha1.Wukong, outcome) {
-	update := Revision(set)
+	update := setmember.Revision(set)
 	invalid := func(msg string) ([]*vmv1alpha1.Wukong, outcome) {
 		metrics.TemplateInvalid.WithLabelValues(set.Namespace, set.Name).Inc()
 		return nil, outcome{failureReason: vmv1alpha1.ReasonInvalidTemplate, failureMessage: msg}
@@ -124,7 +125,7 @@ func (r *Reconciler) renderAndValidate(ctx context.Context, set *vmv1alpha1.Wuko
 		if shapes[m.Name], err = shapeKey(c.template, m); err != nil {
 			return nil, outcome{err: fmt.Errorf("shape of member %s: %w", m.Name, err)}
 		}
-		if c.surge || c.revision != update || c.index >= replicas(set) {
+		if c.surge || c.revision != update || c.index >= setmember.Replicas(set) {
 			others = append(others, membercheck.Member{Index: c.index, Object: m})
 		}
 		if c.surge {

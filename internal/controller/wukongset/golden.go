@@ -3,6 +3,7 @@ package wukongset
 import (
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"slices"
 	"sort"
 
@@ -25,34 +26,6 @@ const (
 	ReasonGoldenCreated = "GoldenVolumeCreated"
 	ReasonGoldenDeleted = "GoldenVolumeDeleted"
 )
-
-func imagePolicy(set *vmv1alpha1.WukongSet) vmv1alpha1.ImagePolicy {
-	if set.Spec.ImagePolicy == "" {
-		return vmv1alpha1.ImagePolicyImportPerMember
-	}
-	return set.Spec.ImagePolicy
-}
-
-// useGoldens points a rendered member's imported disks at the set's golden volumes when the set imports
-// once: image docker://… or http(s)://… becomes pvc://<namespace>/<golden>, which the member's controller
-// turns into a DataVolume cloning the golden volume. It returns the golden volumes the member needs. Under
-// ImportPerMember it changes nothing.
-func useGoldens(set *vmv1alpha1.WukongSet, spec *vmv1alpha1.WukongSpec) []cdi.Golden {
-	if imagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
-		return nil
-	}
-	var out []cdi.Golden
-	for i := range spec.Disks {
-		d := &spec.Disks[i]
-		if !cdi.IsImport(*d) {
-			continue
-		}
-		g := cdi.GoldenFor(set.Name, *d)
-		d.Image = cdi.GoldenImage(set.Namespace, g.Name)
-		out = append(out, g)
-	}
-	return out
-}
 
 // goldenVolume is an existing golden DataVolume of the set, as the planner sees it.
 type goldenVolume struct {
@@ -140,7 +113,7 @@ func (r *Reconciler) syncGoldens(ctx context.Context, set *vmv1alpha1.WukongSet,
 			in.Referenced[src.PVC.Name] = true
 		}
 	}
-	if len(in.Existing) == 0 && imagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
+	if len(in.Existing) == 0 && setmember.ImagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
 		return nil
 	}
 	for _, m := range members {
@@ -178,7 +151,7 @@ func (r *Reconciler) syncGoldens(ctx context.Context, set *vmv1alpha1.WukongSet,
 // this pass creates from another revision. A member the template cannot be rendered for needs none: the
 // pass reports the template invalid and creates nothing.
 func (r *Reconciler) desiredGoldens(set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions) []cdi.Golden {
-	if imagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
+	if setmember.ImagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
 		return nil
 	}
 	var out []cdi.Golden
@@ -194,8 +167,8 @@ func (r *Reconciler) desiredGoldens(set *vmv1alpha1.WukongSet, plan stepPlan, re
 	// The current template's are known once per generation of the spec.
 	v := r.validated.of(set)
 	if !v.goldensKnown {
-		for i := 0; i < replicas(set); i++ {
-			if _, gs, err := r.Renderer.member(set, set.Spec.Template, i, revs.update, false); err == nil {
+		for i := 0; i < setmember.Replicas(set); i++ {
+			if _, gs, err := r.Renderer.MemberAndGoldens(set, set.Spec.Template, i, revs.update, false); err == nil {
 				add(gs)
 			}
 		}
@@ -204,11 +177,11 @@ func (r *Reconciler) desiredGoldens(set *vmv1alpha1.WukongSet, plan stepPlan, re
 		add(v.goldens)
 	}
 	for _, c := range plan.Create {
-		if c.Revision == revs.update && c.Index < replicas(set) {
+		if c.Revision == revs.update && c.Index < setmember.Replicas(set) {
 			continue
 		}
 		if t, ok := revs.templates[c.Revision]; ok {
-			if _, gs, err := r.Renderer.member(set, t, c.Index, c.Revision, c.Surge); err == nil {
+			if _, gs, err := r.Renderer.MemberAndGoldens(set, t, c.Index, c.Revision, c.Surge); err == nil {
 				add(gs)
 			}
 		}

@@ -1,6 +1,7 @@
 package wukongset
 
 import (
+	"github.com/novasphere/wukong/internal/setmember"
 	"reflect"
 	"testing"
 
@@ -103,13 +104,13 @@ func TestUseGoldens(t *testing.T) {
 	set := &vmv1alpha1.WukongSet{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "prod"}}
 
 	s := spec()
-	if gs := useGoldens(set, &s); gs != nil || !reflect.DeepEqual(s, spec()) {
+	if gs := setmember.UseGoldens(set, &s); gs != nil || !reflect.DeepEqual(s, spec()) {
 		t.Fatalf("ImportPerMember changed the spec (%v) or needs golden volumes %v", s, gs)
 	}
 
 	set.Spec.ImagePolicy = vmv1alpha1.ImagePolicyImportOnce
 	s = spec()
-	gs := useGoldens(set, &s)
+	gs := setmember.UseGoldens(set, &s)
 	want := []cdi.Golden{cdi.GoldenFor("web", spec().Disks[0]), cdi.GoldenFor("web", spec().Disks[1])}
 	if !reflect.DeepEqual(gs, want) {
 		t.Fatalf("golden volumes %+v, want %+v", gs, want)

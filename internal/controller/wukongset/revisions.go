@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/novasphere/wukong/internal/owner"
+	"github.com/novasphere/wukong/internal/setmember"
 	"sort"
 	"strings"
 
@@ -15,11 +17,6 @@ import (
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 )
-
-// AnnotationRollbackTo asks the controller to put a stored revision's template back into the set: its value
-// is a revision (the hash in status.updateRevision, a member's vm.novasphere.dev/revision label) or the
-// ControllerRevision's name. The controller removes the annotation once done.
-const AnnotationRollbackTo = "vm.novasphere.dev/rollback-to"
 
 // revisions are a set's stored templates by revision hash.
 type revisions struct {
@@ -44,7 +41,7 @@ func (r *Reconciler) syncRevisions(ctx context.Context, set *vmv1alpha1.WukongSe
 	if err := r.Client.List(ctx, &list, client.InNamespace(set.Namespace), client.MatchingLabels{vmv1alpha1.LabelSet: set.Name}); err != nil {
 		return nil, fmt.Errorf("list revisions of WukongSet %s: %w", set.Name, err)
 	}
-	update := Revision(set)
+	update := setmember.Revision(set)
 	revs := &revisions{update: update, templates: map[string]vmv1alpha1.WukongTemplateSpec{update: set.Spec.Template}}
 	var owned []appsv1.ControllerRevision
 	var highest int64
@@ -75,7 +72,7 @@ func (r *Reconciler) syncRevisions(ctx context.Context, set *vmv1alpha1.WukongSe
 			ObjectMeta: metav1.ObjectMeta{
 				Name: revisionName(set, update), Namespace: set.Namespace,
 				Labels:          map[string]string{vmv1alpha1.LabelSet: set.Name, vmv1alpha1.LabelRevision: update},
-				OwnerReferences: []metav1.OwnerReference{ownerReference(set)},
+				OwnerReferences: []metav1.OwnerReference{owner.SetReference(set)},
 			},
 			Data:     runtime.RawExtension{Raw: raw},
 			Revision: highest + 1,
@@ -137,7 +134,7 @@ func (r *Reconciler) pruneRevisions(ctx context.Context, set *vmv1alpha1.WukongS
 // rollback puts the template of the revision named by the rollback annotation back into the set's spec and
 // removes the annotation. It reports whether it changed the set (the update starts a new reconcile).
 func (r *Reconciler) rollback(ctx context.Context, set *vmv1alpha1.WukongSet) (bool, error) {
-	to, ok := set.Annotations[AnnotationRollbackTo]
+	to, ok := set.Annotations[vmv1alpha1.AnnotationRollbackTo]
 	if !ok {
 		return false, nil
 	}
@@ -145,7 +142,7 @@ func (r *Reconciler) rollback(ctx context.Context, set *vmv1alpha1.WukongSet) (b
 	cr := &appsv1.ControllerRevision{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: set.Namespace, Name: revisionName(set, hash)}, cr)
 	updated := set.DeepCopy()
-	delete(updated.Annotations, AnnotationRollbackTo)
+	delete(updated.Annotations, vmv1alpha1.AnnotationRollbackTo)
 	switch {
 	case err == nil:
 		var t vmv1alpha1.WukongTemplateSpec

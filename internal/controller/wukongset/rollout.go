@@ -2,6 +2,7 @@ package wukongset
 
 import (
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -96,7 +97,7 @@ func resolveBudget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
 			}
 		}
 	}
-	n := replicas(set)
+	n := setmember.Replicas(set)
 	surge, _ = intstr.GetScaledValueFromIntOrPercent(&s, n, true)
 	unavailable, _ = intstr.GetScaledValueFromIntOrPercent(&u, n, false)
 	if surge == 0 && unavailable == 0 {

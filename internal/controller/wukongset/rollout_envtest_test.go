@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
-	"github.com/novasphere/wukong/internal/controller/wukongset"
 	"github.com/novasphere/wukong/internal/naming"
 	"github.com/novasphere/wukong/test/sim"
 )
@@ -379,7 +378,7 @@ func TestRolloutRollback(t *testing.T) {
 		if ws.Annotations == nil {
 			ws.Annotations = map[string]string{}
 		}
-		ws.Annotations[wukongset.AnnotationRollbackTo] = revA
+		ws.Annotations[vmv1alpha1.AnnotationRollbackTo] = revA
 	})
 	// The annotation does not change the generation; the template the controller puts back does.
 	s.markChange(annotated.Generation + 1)
@@ -391,7 +390,7 @@ func TestRolloutRollback(t *testing.T) {
 	if !equality.Semantic.DeepEqual(done.Spec.Template, templateA) {
 		t.Errorf("template after rollback %+v, want %+v", done.Spec.Template, templateA)
 	}
-	if v, ok := done.Annotations[wukongset.AnnotationRollbackTo]; ok {
+	if v, ok := done.Annotations[vmv1alpha1.AnnotationRollbackTo]; ok {
 		t.Errorf("rollback annotation left: %q", v)
 	}
 	for _, m := range members(t.Context(), t, set) {
@@ -466,7 +465,7 @@ func waitRolledOut(t *testing.T, set *vmv1alpha1.WukongSet) *vmv1alpha1.WukongSe
 	eventually(t, rolloutTimeout, func() error {
 		got = getSet(t, set)
 		st, want := got.Status, ptrOr(got.Spec.Replicas, 1)
-		if _, pending := got.Annotations[wukongset.AnnotationRollbackTo]; pending {
+		if _, pending := got.Annotations[vmv1alpha1.AnnotationRollbackTo]; pending {
 			return fmt.Errorf("rollback annotation not handled yet")
 		}
 		if st.ObservedGeneration != got.Generation || st.Replicas != want || st.ReadyReplicas != want ||

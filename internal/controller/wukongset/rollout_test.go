@@ -3,6 +3,7 @@ package wukongset
 import (
 	"flag"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -275,14 +276,14 @@ func (w *simWorld) strategy() vmv1alpha1.UpdateStrategyType {
 // floorAndCap are the bounds of the invariants: replicas-maxUnavailable and replicas+maxSurge.
 func (w *simWorld) floorAndCap() (floor, limit int) {
 	surge, unavailable := resolveBudget(w.set)
-	return replicas(w.set) - unavailable, replicas(w.set) + surge
+	return setmember.Replicas(w.set) - unavailable, setmember.Replicas(w.set) + surge
 }
 
 // identity checks the end state: exactly members 0..replicas-1, no surge member, each at the update revision,
 // or at the current revision below the partition.
 func (w *simWorld) identity() []string {
 	var bad []string
-	n := replicas(w.set)
+	n := setmember.Replicas(w.set)
 	if len(w.members) != n {
 		bad = append(bad, fmt.Sprintf("%d members, want %d", len(w.members), n))
 	}

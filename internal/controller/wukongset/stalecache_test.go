@@ -2,6 +2,7 @@ package wukongset_test
 
 import (
 	"context"
+	"github.com/novasphere/wukong/internal/setmember"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -57,7 +58,7 @@ func TestStaleCacheNoDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &wukongset.Reconciler{Client: c, Renderer: &wukongset.Renderer{Engine: engine}, MaxConcurrentCreates: 8}
+	r := &wukongset.Reconciler{Client: c, Renderer: &setmember.Renderer{Engine: engine}, MaxConcurrentCreates: 8}
 	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(set)}
 
 	before, err := h.APIRequests(ctx)

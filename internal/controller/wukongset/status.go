@@ -2,6 +2,7 @@ package wukongset
 
 import (
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"strings"
 	"time"
 
@@ -106,7 +107,7 @@ func setReplicaCounts(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet,
 // every member runs it; a new set starts at it. It reads the counts setReplicaCounts wrote.
 func setRevisions(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) {
 	st.UpdateRevision = in.UpdateRevision
-	want := int32(replicas(set))
+	want := int32(setmember.Replicas(set))
 	if st.CurrentRevision == "" || (in.Rollout.Done && st.UpdatedReplicas == want && st.Replicas == want) {
 		st.CurrentRevision = in.UpdateRevision
 	}
@@ -114,7 +115,7 @@ func setRevisions(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in 
 
 // setAvailableCondition: Available is True while at least replicas - maxUnavailable members are available.
 func setAvailableCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet) {
-	want := int32(replicas(set))
+	want := int32(setmember.Replicas(set))
 	_, unavailable := resolveBudget(set)
 	minAvailable := max(want-int32(unavailable), 0)
 	ok := st.AvailableReplicas >= minAvailable
@@ -144,7 +145,7 @@ const defaultProgressDeadline = 600 * time.Second
 // setReplicaCounts wrote and the status the pass started from (set.Status), and returns how long until the
 // deadline passes (0: the set is settled, paused or past it already).
 func setProgressingCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in statusInput) time.Duration {
-	want := int32(replicas(set))
+	want := int32(setmember.Replicas(set))
 	prev := set.Status
 	// Rollout.Done means every member from the partition up runs the update revision, so a canary held at
 	// its partition is settled too.

@@ -3,6 +3,7 @@ package wukongset
 import (
 	"context"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -96,7 +97,7 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 	})
 	if len(done) > 0 {
 		r.event(set, "Normal", vmv1alpha1.ReasonMembersUpdated, "Update", "updated members %s in place to revision %s",
-			memberRanges(set, done), Revision(set))
+			memberRanges(set, done), setmember.Revision(set))
 	}
 	return failure(set, "update", vmv1alpha1.ReasonUpdateFailed, errs)
 }
@@ -104,7 +105,7 @@ func (r *Reconciler) updateMembers(ctx context.Context, set *vmv1alpha1.WukongSe
 // holdMembers stops members before a Recreate update: their VM runs Halted until they are updated.
 func (r *Reconciler) holdMembers(ctx context.Context, set *vmv1alpha1.WukongSet, names []string, obs *observation, workers int) outcome {
 	items := obs.pick(names)
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, vmv1alpha1.AnnotationStopForUpdate, Revision(set))
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, vmv1alpha1.AnnotationStopForUpdate, setmember.Revision(set))
 	done, errs := slowStart(ctx, items, workers, nil, func(ctx context.Context, m *vmv1alpha1.Wukong) error {
 		return r.Client.Patch(ctx, m.DeepCopy(), client.RawPatch(types.MergePatchType, patch))
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"runtime"
 	"strings"
 	"sync"
@@ -180,7 +181,7 @@ func (r *Reconciler) checkTemplate(ctx context.Context, set *vmv1alpha1.WukongSe
 	if v.checked {
 		return v.problem, nil
 	}
-	n := replicas(set)
+	n := setmember.Replicas(set)
 	members := make([]membercheck.Member, n)
 	var renderErr error
 	for i := range n {

@@ -2,6 +2,7 @@ package wukongset
 
 import (
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -42,7 +43,7 @@ func TestShapeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Renderer{Engine: engine}
+	r := &setmember.Renderer{Engine: engine}
 	type member struct {
 		set      *vmv1alpha1.WukongSet
 		index    int

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/novasphere/wukong/internal/setmember"
 	"strconv"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ type Reconciler struct {
 	// Recorder emits events on the set.
 	Recorder events.EventRecorder
 	// Renderer renders members from the template.
-	Renderer *Renderer
+	Renderer *setmember.Renderer
 	// Workers is how many sets are reconciled in parallel.
 	Workers int
 	// MaxConcurrentCreates bounds one set's parallel creates unless the set's scaleStrategy says otherwise.
@@ -139,7 +140,7 @@ func (r *Reconciler) sync(ctx context.Context, set *vmv1alpha1.WukongSet, p *pas
 		return ctrl.Result{}, err
 	}
 	// 1. Read: the selector, the members it claims and the revisions they and the template are at.
-	sel, err := Selector(set)
+	sel, err := setmember.Selector(set)
 	if err != nil {
 		// The CRD's rules make this unreachable for stored objects; report it rather than loop.
 		setReconcileError(set, fmt.Errorf("selector: %w", err))
@@ -255,7 +256,7 @@ func partition(set *vmv1alpha1.WukongSet) int {
 func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, obs *observation, update string, now time.Time) rolloutInput {
 	surge, unavailable := resolveBudget(set)
 	in := rolloutInput{
-		Replicas: replicas(set), UpdateRevision: update, Strategy: vmv1alpha1.RollingUpdateStrategy,
+		Replicas: setmember.Replicas(set), UpdateRevision: update, Strategy: vmv1alpha1.RollingUpdateStrategy,
 		MaxSurge: surge, MaxUnavailable: unavailable, Partition: partition(set), Paused: set.Spec.Paused,
 	}
 	if us := set.Spec.UpdateStrategy; us != nil && us.Type != "" {
@@ -301,13 +302,13 @@ func (r *Reconciler) clock() time.Time {
 // scaleInput turns members (surge ones included) into the planner's view, counting members created or deleted by earlier passes
 // that the cache does not show yet (expectations), so a stale cache never causes duplicates or extra deletes.
 func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, taken map[int]bool) scaleInput {
-	in := scaleInput{Replicas: replicas(set), Taken: taken, Policy: vmv1alpha1.ScaleDownHighestIndex}
+	in := scaleInput{Replicas: setmember.Replicas(set), Taken: taken, Policy: vmv1alpha1.ScaleDownHighestIndex}
 	if s := set.Spec.ScaleStrategy; s != nil {
 		if s.ScaleDownPolicy != "" {
 			in.Policy = s.ScaleDownPolicy
 		}
 		in.MembersToDelete = s.MembersToDelete
-		in.DeleteListHash = DeleteListHash(set)
+		in.DeleteListHash = setmember.DeleteListHash(set)
 	}
 	seen := map[string]bool{}
 	for _, m := range members {
@@ -317,7 +318,7 @@ func (r *Reconciler) scaleInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1
 		// member going away, so the set never creates a regular member over it.
 		deleting := !m.DeletionTimestamp.IsZero() || r.expect.deleted(set.UID, m.Name) || m.Labels[vmv1alpha1.LabelSurge] == "true"
 		in.Members = append(in.Members, member{Name: m.Name, Index: index, Ready: ready, Deleting: deleting,
-			DeleteList: m.Annotations[AnnotationDeleteList]})
+			DeleteList: m.Annotations[vmv1alpha1.AnnotationDeleteList]})
 		seen[m.Name] = true
 	}
 	r.expect.pruneDeletes(set.UID, seen)
@@ -398,7 +399,7 @@ func (r *Reconciler) claimMembers(ctx context.Context, set *vmv1alpha1.WukongSet
 // adopt makes the set the controller of an orphan that matches its selector and naming.
 func (r *Reconciler) adopt(ctx context.Context, set *vmv1alpha1.WukongSet, m *vmv1alpha1.Wukong) error {
 	orig := m.DeepCopy()
-	m.OwnerReferences = append(m.OwnerReferences, ownerReference(set))
+	m.OwnerReferences = append(m.OwnerReferences, owner.SetReference(set))
 	if m.Labels == nil {
 		m.Labels = map[string]string{}
 	}
@@ -447,7 +448,7 @@ func (r *Reconciler) recordQuota(before, after *vmv1alpha1.WukongSet) {
 func recordMetrics(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, rplan rolloutPlan, quotaBlocked int) {
 	ns, name := set.Namespace, set.Name
 	st := set.Status
-	metrics.ReplicasDesired.WithLabelValues(ns, name).Set(float64(replicas(set)))
+	metrics.ReplicasDesired.WithLabelValues(ns, name).Set(float64(setmember.Replicas(set)))
 	metrics.ReplicasCurrent.WithLabelValues(ns, name).Set(float64(st.Replicas))
 	metrics.ReplicasReady.WithLabelValues(ns, name).Set(float64(st.ReadyReplicas))
 	metrics.ReplicasAvailable.WithLabelValues(ns, name).Set(float64(st.AvailableReplicas))

@@ -1,4 +1,8 @@
-package wukongset
+// Package setmember renders a WukongSet's members: the one place a member's name, labels, owner and spec are
+// decided from the set's template, with the set's selector, template revision and spec defaults beside it.
+// It is pure: the WukongSet controller, its admission webhook, `wukong render` and the offline checks all
+// render through it, and none of them needs the controller to do so.
+package setmember
 
 import (
 	"crypto/sha256"
@@ -11,11 +15,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/utils/ptr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cdi"
 	"github.com/novasphere/wukong/internal/naming"
+	"github.com/novasphere/wukong/internal/owner"
 	"github.com/novasphere/wukong/internal/template"
 )
 
@@ -33,20 +37,20 @@ type Renderer struct {
 // With imagePolicy ImportOnce, disks that import an image clone the set's golden volume of that image instead
 // (see useGoldens).
 func (r *Renderer) Member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, error) {
-	m, _, err := r.member(set, tmpl, index, revision, surge)
+	m, _, err := r.MemberAndGoldens(set, tmpl, index, revision, surge)
 	return m, err
 }
 
-// member is Member that also returns the golden volumes the member's disks clone.
-func (r *Renderer) member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, []cdi.Golden, error) {
+// MemberAndGoldens is Member that also returns the golden volumes the member's disks clone.
+func (r *Renderer) MemberAndGoldens(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTemplateSpec, index int, revision string, surge bool) (*vmv1alpha1.Wukong, []cdi.Golden, error) {
 	name := naming.Member(set.Name, index)
 	t, err := r.Engine.Render(tmpl, template.Vars{
-		Index: int64(index), Name: name, Set: set.Name, Namespace: set.Namespace, Replicas: int64(replicas(set)),
+		Index: int64(index), Name: name, Set: set.Name, Namespace: set.Namespace, Replicas: int64(Replicas(set)),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("member %s (index %d): %w", name, index, err)
 	}
-	goldens := useGoldens(set, &t.Spec)
+	goldens := UseGoldens(set, &t.Spec)
 	lbls := vmv1alpha1.StringMap(t.Metadata.Labels)
 	if lbls == nil {
 		lbls = map[string]string{}
@@ -67,7 +71,7 @@ func (r *Renderer) member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTempl
 		if annotations == nil {
 			annotations = map[string]string{}
 		}
-		annotations[AnnotationDeleteList] = DeleteListHash(set)
+		annotations[vmv1alpha1.AnnotationDeleteList] = DeleteListHash(set)
 	}
 	return &vmv1alpha1.Wukong{
 		TypeMeta: metav1.TypeMeta{APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "Wukong"},
@@ -76,15 +80,11 @@ func (r *Renderer) member(set *vmv1alpha1.WukongSet, tmpl vmv1alpha1.WukongTempl
 			Namespace:       set.Namespace,
 			Labels:          lbls,
 			Annotations:     annotations,
-			OwnerReferences: []metav1.OwnerReference{ownerReference(set)},
+			OwnerReferences: []metav1.OwnerReference{owner.SetReference(set)},
 		},
 		Spec: t.Spec,
 	}, goldens, nil
 }
-
-// AnnotationDeleteList marks a member created while its own name was in spec.scaleStrategy.membersToDelete:
-// it is the fresh replacement and is not deleted again for the same list.
-const AnnotationDeleteList = "vm.novasphere.dev/replaces-deleted"
 
 // DeleteListHash identifies a set's membersToDelete list.
 func DeleteListHash(set *vmv1alpha1.WukongSet) string {
@@ -94,17 +94,6 @@ func DeleteListHash(set *vmv1alpha1.WukongSet) string {
 	list := slices.Sorted(slices.Values(set.Spec.ScaleStrategy.MembersToDelete))
 	sum := sha256.Sum256([]byte(strings.Join(list, ",")))
 	return hex.EncodeToString(sum[:])[:10]
-}
-
-func ownerReference(set *vmv1alpha1.WukongSet) metav1.OwnerReference {
-	return metav1.OwnerReference{
-		APIVersion:         vmv1alpha1.GroupVersion.String(),
-		Kind:               "WukongSet",
-		Name:               set.Name,
-		UID:                set.UID,
-		Controller:         ptr.To(true),
-		BlockOwnerDeletion: ptr.To(true),
-	}
 }
 
 // Selector is the members' selector: the set's own, or the set label when it has none. Members always
@@ -127,9 +116,39 @@ func Revision(set *vmv1alpha1.WukongSet) string {
 	return hex.EncodeToString(sum[:])[:10]
 }
 
-func replicas(set *vmv1alpha1.WukongSet) int {
+// Replicas is the set's spec.replicas with its default, 1.
+func Replicas(set *vmv1alpha1.WukongSet) int {
 	if set.Spec.Replicas == nil {
 		return 1
 	}
 	return int(*set.Spec.Replicas)
+}
+
+// ImagePolicy is the set's spec.imagePolicy with its default, ImportPerMember.
+func ImagePolicy(set *vmv1alpha1.WukongSet) vmv1alpha1.ImagePolicy {
+	if set.Spec.ImagePolicy == "" {
+		return vmv1alpha1.ImagePolicyImportPerMember
+	}
+	return set.Spec.ImagePolicy
+}
+
+// UseGoldens points a rendered member's imported disks at the set's golden volumes when the set imports
+// once: image docker://… or http(s)://… becomes pvc://<namespace>/<golden>, which the member's controller
+// turns into a DataVolume cloning the golden volume. It returns the golden volumes the member needs. Under
+// ImportPerMember it changes nothing.
+func UseGoldens(set *vmv1alpha1.WukongSet, spec *vmv1alpha1.WukongSpec) []cdi.Golden {
+	if ImagePolicy(set) != vmv1alpha1.ImagePolicyImportOnce {
+		return nil
+	}
+	var out []cdi.Golden
+	for i := range spec.Disks {
+		d := &spec.Disks[i]
+		if !cdi.IsImport(*d) {
+			continue
+		}
+		g := cdi.GoldenFor(set.Name, *d)
+		d.Image = cdi.GoldenImage(set.Namespace, g.Name)
+		out = append(out, g)
+	}
+	return out
 }
