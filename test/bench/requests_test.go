@@ -168,19 +168,19 @@ func TestOperatorRequests(t *testing.T) {
 	})
 }
 
-// waitReconciled waits until the manager's controller has finished at least min reconciles since the
+// waitReconciled waits until the manager's controller has finished at least atLeast reconciles since the
 // process started and its work queue is empty, from the manager's own metrics.
-func waitReconciled(ctx context.Context, t *testing.T, mgr *process, addr, controller string, min float64) {
+func waitReconciled(ctx context.Context, t *testing.T, mgr *process, addr, controller string, atLeast float64) {
 	t.Helper()
 	err := poll(ctx, time.Minute, func() (bool, error) {
 		if mgr.exited() {
 			return false, fmt.Errorf("manager exited:\n%s", mgr.tail())
 		}
 		reconciles, depth, ok := controllerMetrics(ctx, addr, controller)
-		return ok && reconciles >= min && depth == 0, nil
+		return ok && reconciles >= atLeast && depth == 0, nil
 	})
 	if err != nil {
-		t.Fatalf("controller %s did not reconcile %.0f objects: %v", controller, min, err)
+		t.Fatalf("controller %s did not reconcile %.0f objects: %v", controller, atLeast, err)
 	}
 }
 
