@@ -15,6 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cdi"
@@ -151,4 +152,52 @@ func UseGoldens(set *vmv1alpha1.WukongSet, spec *vmv1alpha1.WukongSpec) []cdi.Go
 		out = append(out, g)
 	}
 	return out
+}
+
+// Budget turns maxSurge and maxUnavailable into numbers the way Deployment does: surge rounds up,
+// unavailable rounds down, and when both come to zero, one member may be unavailable so the rollout can move.
+// Defaults: maxUnavailable 1, maxSurge 0.
+func Budget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
+	u, s := intstr.FromInt32(1), intstr.FromInt32(0)
+	if us := set.Spec.UpdateStrategy; us != nil {
+		if us.MaxUnavailable != nil {
+			u = *us.MaxUnavailable
+		}
+		if us.MaxSurge != nil {
+			s = *us.MaxSurge
+		}
+		if ru := us.RollingUpdate; ru != nil {
+			if ru.MaxUnavailable != nil {
+				u = *ru.MaxUnavailable
+			}
+			if ru.MaxSurge != nil {
+				s = *ru.MaxSurge
+			}
+		}
+	}
+	n := Replicas(set)
+	surge, _ = intstr.GetScaledValueFromIntOrPercent(&s, n, true)
+	unavailable, _ = intstr.GetScaledValueFromIntOrPercent(&u, n, false)
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	return surge, unavailable
+}
+
+// Partition is spec.updateStrategy.rollingUpdate.partition, default 0: members below it keep their revision.
+func Partition(set *vmv1alpha1.WukongSet) int {
+	if us := set.Spec.UpdateStrategy; us != nil && us.RollingUpdate != nil && us.RollingUpdate.Partition != nil {
+		return int(*us.RollingUpdate.Partition)
+	}
+	return 0
+}
+
+// MaxConcurrentCreates is how many members the set creates at once: spec.scaleStrategy.maxConcurrentCreates,
+// else fallback (the manager's --max-concurrent-creates), at least 1.
+func MaxConcurrentCreates(set *vmv1alpha1.WukongSet, fallback int) int {
+	n := fallback
+	if s := set.Spec.ScaleStrategy; s != nil && s.MaxConcurrentCreates != nil {
+		n = int(*s.MaxConcurrentCreates)
+	}
+	return max(n, 1)
 }

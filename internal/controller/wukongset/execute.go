@@ -48,7 +48,7 @@ type newMember struct {
 // bounded in concurrency. A template that cannot be rendered for some member stops updates and creates.
 // progress is told what has been created between batches.
 func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet, plan stepPlan, revs *revisions, obs *observation, progress progressFunc) outcome {
-	workers := r.concurrency(set)
+	workers := setmember.MaxConcurrentCreates(set, r.MaxConcurrentCreates)
 	if len(plan.Delete) > 0 {
 		if plan.Pass == passScale && diskRetention(set) == vmv1alpha1.DiskRetentionRetain {
 			if err := r.retainDisks(ctx, set, obs.pick(plan.Delete)); err != nil {
@@ -87,14 +87,6 @@ func (r *Reconciler) executeStep(ctx context.Context, set *vmv1alpha1.WukongSet,
 	created := r.createMembers(ctx, set, toCreate, workers, progress)
 	created.quotaBlocked, created.quotaMessage = out.quotaBlocked, out.quotaMessage
 	return created
-}
-
-func (r *Reconciler) concurrency(set *vmv1alpha1.WukongSet) int {
-	n := r.MaxConcurrentCreates
-	if s := set.Spec.ScaleStrategy; s != nil && s.MaxConcurrentCreates != nil {
-		n = int(*s.MaxConcurrentCreates)
-	}
-	return max(n, 1)
 }
 
 // renderAndValidate validates the current template at every index of [0, replicas) offline (checkTemplate),

@@ -2,10 +2,7 @@ package wukongset
 
 import (
 	"fmt"
-	"github.com/novasphere/wukong/internal/setmember"
 	"sort"
-
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 )
@@ -74,36 +71,6 @@ type rolloutPlan struct {
 	Done bool
 	// Waiting says why the rollout cannot take its next step now, for the Progressing condition.
 	Waiting string
-}
-
-// resolveBudget turns maxSurge and maxUnavailable into numbers the way Deployment does: surge rounds up,
-// unavailable rounds down, and when both come to zero, one member may be unavailable so the rollout can move.
-// Defaults: maxUnavailable 1, maxSurge 0.
-func resolveBudget(set *vmv1alpha1.WukongSet) (surge, unavailable int) {
-	u, s := intstr.FromInt32(1), intstr.FromInt32(0)
-	if us := set.Spec.UpdateStrategy; us != nil {
-		if us.MaxUnavailable != nil {
-			u = *us.MaxUnavailable
-		}
-		if us.MaxSurge != nil {
-			s = *us.MaxSurge
-		}
-		if ru := us.RollingUpdate; ru != nil {
-			if ru.MaxUnavailable != nil {
-				u = *ru.MaxUnavailable
-			}
-			if ru.MaxSurge != nil {
-				s = *ru.MaxSurge
-			}
-		}
-	}
-	n := setmember.Replicas(set)
-	surge, _ = intstr.GetScaledValueFromIntOrPercent(&s, n, true)
-	unavailable, _ = intstr.GetScaledValueFromIntOrPercent(&u, n, false)
-	if surge == 0 && unavailable == 0 {
-		unavailable = 1
-	}
-	return surge, unavailable
 }
 
 // planRollout decides the next step of moving members to the update revision. Members keep their identity

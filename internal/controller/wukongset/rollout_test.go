@@ -275,7 +275,7 @@ func (w *simWorld) strategy() vmv1alpha1.UpdateStrategyType {
 
 // floorAndCap are the bounds of the invariants: replicas-maxUnavailable and replicas+maxSurge.
 func (w *simWorld) floorAndCap() (floor, limit int) {
-	surge, unavailable := resolveBudget(w.set)
+	surge, unavailable := setmember.Budget(w.set)
 	return setmember.Replicas(w.set) - unavailable, setmember.Replicas(w.set) + surge
 }
 
@@ -289,7 +289,7 @@ func (w *simWorld) identity() []string {
 	}
 	for k, m := range w.members {
 		want := w.update
-		if k < partition(w.set) {
+		if k < setmember.Partition(w.set) {
 			want = w.set.Status.CurrentRevision
 		}
 		if m.index != k || m.surge || m.deleting() || m.revision != want || m.held || !m.upToDate(w.step) {
@@ -348,7 +348,7 @@ func changeTemplate(rev string, kind updateKind) func(w *simWorld) {
 }
 
 func simSpec(sc simScenario) string {
-	surge, unavailable := resolveBudget(&vmv1alpha1.WukongSet{Spec: vmv1alpha1.WukongSetSpec{
+	surge, unavailable := setmember.Budget(&vmv1alpha1.WukongSet{Spec: vmv1alpha1.WukongSetSpec{
 		Replicas: ptr.To(int32(sc.replicas)), UpdateStrategy: sc.strategy}})
 	s := fmt.Sprintf("replicas %d, ", sc.replicas)
 	us := sc.strategy
@@ -520,7 +520,7 @@ func (w *simWorld) check(st simStep) []string {
 		if recreate && st.hadOld && c.Revision == w.update && w.kind() == updateReprovision {
 			violate("Recreate created %s at %s while an old member exists", naming.Member(simSet, c.Index), c.Revision)
 		}
-		if !c.Surge && c.Index < partition(w.set) && c.Revision != st.current {
+		if !c.Surge && c.Index < setmember.Partition(w.set) && c.Revision != st.current {
 			violate("created %s below the partition at %s, want %s", naming.Member(simSet, c.Index), c.Revision, st.current)
 		}
 	}
@@ -532,14 +532,14 @@ func (w *simWorld) check(st simStep) []string {
 			violate("rollout acted while paused")
 		}
 		for _, name := range append(append([]string{}, p.Delete...), p.Update...) {
-			if m := w.find(name); m != nil && !m.surge && m.index < partition(w.set) && !recreate {
-				violate("rollout changed %s below the partition %d", name, partition(w.set))
+			if m := w.find(name); m != nil && !m.surge && m.index < setmember.Partition(w.set) && !recreate {
+				violate("rollout changed %s below the partition %d", name, setmember.Partition(w.set))
 			}
 		}
 	}
 	for _, m := range w.members {
-		if !m.surge && m.index < partition(w.set) && m.revision != st.current {
-			violate("%s below the partition %d is at %s, want %s", m.name(), partition(w.set), m.revision, st.current)
+		if !m.surge && m.index < setmember.Partition(w.set) && m.revision != st.current {
+			violate("%s below the partition %d is at %s, want %s", m.name(), setmember.Partition(w.set), m.revision, st.current)
 		}
 	}
 	for _, name := range st.exists {
@@ -901,7 +901,7 @@ func TestResolveBudget(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			set := &vmv1alpha1.WukongSet{Spec: vmv1alpha1.WukongSetSpec{Replicas: tc.replicas, UpdateStrategy: tc.strategy}}
-			surge, unavailable := resolveBudget(set)
+			surge, unavailable := setmember.Budget(set)
 			if surge != tc.wantSurge || unavailable != tc.wantUnavailable {
 				t.Fatalf("resolveBudget = surge %d, unavailable %d; want surge %d, unavailable %d", surge, unavailable, tc.wantSurge, tc.wantUnavailable)
 			}

@@ -116,7 +116,7 @@ func setRevisions(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet, in 
 // setAvailableCondition: Available is True while at least replicas - maxUnavailable members are available.
 func setAvailableCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet) {
 	want := int32(setmember.Replicas(set))
-	_, unavailable := resolveBudget(set)
+	_, unavailable := setmember.Budget(set)
 	minAvailable := max(want-int32(unavailable), 0)
 	ok := st.AvailableReplicas >= minAvailable
 	reason := vmv1alpha1.ReasonMinimumAvailable
@@ -164,7 +164,7 @@ func setProgressingCondition(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.Wuk
 	switch {
 	case settled:
 		msg := fmt.Sprintf("all %d members ready at revision %s", want, in.UpdateRevision)
-		if p := partition(set); p > 0 && st.UpdatedReplicas < want {
+		if p := setmember.Partition(set); p > 0 && st.UpdatedReplicas < want {
 			msg = fmt.Sprintf("all %d members ready; members from index %d at revision %s (partition)", want, p, in.UpdateRevision)
 		}
 		setCondition(st, set.Generation, vmv1alpha1.SetProgressing, true, vmv1alpha1.ReasonReplicasReady, msg)

@@ -245,19 +245,12 @@ func setReconcileError(set *vmv1alpha1.WukongSet, err error) {
 	})
 }
 
-func partition(set *vmv1alpha1.WukongSet) int {
-	if us := set.Spec.UpdateStrategy; us != nil && us.RollingUpdate != nil && us.RollingUpdate.Partition != nil {
-		return int(*us.RollingUpdate.Partition)
-	}
-	return 0
-}
-
 // rolloutInput turns members into the rollout planner's view.
 func (r *Reconciler) rolloutInput(set *vmv1alpha1.WukongSet, members []*vmv1alpha1.Wukong, obs *observation, update string, now time.Time) rolloutInput {
-	surge, unavailable := resolveBudget(set)
+	surge, unavailable := setmember.Budget(set)
 	in := rolloutInput{
 		Replicas: setmember.Replicas(set), UpdateRevision: update, Strategy: vmv1alpha1.RollingUpdateStrategy,
-		MaxSurge: surge, MaxUnavailable: unavailable, Partition: partition(set), Paused: set.Spec.Paused,
+		MaxSurge: surge, MaxUnavailable: unavailable, Partition: setmember.Partition(set), Paused: set.Spec.Paused,
 	}
 	if us := set.Spec.UpdateStrategy; us != nil && us.Type != "" {
 		in.Strategy = us.Type
