@@ -17,18 +17,23 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	wukongctrl "github.com/novasphere/wukong/internal/controller/wukong"
 	simulator "github.com/novasphere/wukong/test/sim"
 	"github.com/novasphere/wukong/test/testenv"
 )
 
 // The operator's request budget (issue 13). Per member of a new set, what the manager writes for that member
 // — the member, its status and its children — at most what the fair floor's ideal operator writes (the
-// member, its VM, DataVolume and cloud-init Secret, one status write: 5); for the set as a whole, its
+// member, its VM, DataVolume and cloud-init Secret, one status write: 5), plus, for a member that took longer
+// than ProgressInterval to be Ready (a loaded machine), one write per interval for a step of its start; for
+// the set as a whole, its
 // revision, its events and its status — written when something significant changes and otherwise at most
 // every two seconds while counts move (internal/controller/wukongset statusInterval) — at most
 // baseSetWrites plus one per setStatusInterval the creation took; and server-side dry runs per member. Once
@@ -36,7 +41,7 @@ import (
 const (
 	budgetMembers          = 100
 	maxWritesPerMember     = 5.0
-	baseSetWrites          = 6
+	baseSetWrites          = 10
 	setStatusInterval      = 2 * time.Second
 	maxDryRunsPerMember    = 0.01
 	requestsTestTimeout    = 100 * time.Second
@@ -139,8 +144,13 @@ func TestOperatorRequests(t *testing.T) {
 		maxSetWrites := baseSetWrites + int(ready/setStatusInterval)
 		t.Logf("per member: %.2f writes for the member (budget %.0f), %.2f all told with the set's %.0f (budget %d); %.3f dry runs (budget %.2f)",
 			memberWrites/budgetMembers, maxWritesPerMember, writes/budgetMembers, setWrites, maxSetWrites, dryRuns/budgetMembers, maxDryRunsPerMember)
-		if memberWrites/budgetMembers > maxWritesPerMember {
-			t.Errorf("creating %d members took %.2f manager writes per member for the members, budget %.0f", budgetMembers, memberWrites/budgetMembers, maxWritesPerMember)
+		// A member that runs within wukongctrl.ProgressInterval of its creation costs the ideal 5 writes; one
+		// that takes longer (a loaded machine) may show one step of its start per interval on top.
+		allowed := stepAllowance(ctx, t, env.Client, ns)
+		t.Logf("members slower than %s to be Ready: %.0f step writes allowed on top of the ideal", wukongctrl.ProgressInterval, allowed)
+		if memberWrites > maxWritesPerMember*budgetMembers+allowed {
+			t.Errorf("creating %d members took %.2f manager writes per member for the members, budget %.0f plus %.0f steps in all",
+				budgetMembers, memberWrites/budgetMembers, maxWritesPerMember, allowed)
 		}
 		if setWrites > float64(maxSetWrites) {
 			t.Errorf("creating %d members took %.0f writes of the set's status, revisions and events, budget %d", budgetMembers, setWrites, maxSetWrites)
@@ -166,6 +176,27 @@ func TestOperatorRequests(t *testing.T) {
 			t.Errorf("steady state with a resync: the manager made %.0f writes and %.0f dry runs, want none:\n%s", w, d, steady)
 		}
 	})
+}
+
+// stepAllowance is how many status writes of a start's steps the members of namespace ns may have made on
+// top of their one write of Running: one per wukongctrl.ProgressInterval between a member's creation and its
+// Ready condition turning True (creationTimestamp has whole seconds: one second more is allowed).
+func stepAllowance(ctx context.Context, t *testing.T, c client.Client, ns string) float64 {
+	t.Helper()
+	var list vmv1alpha1.WukongList
+	if err := c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, m := range list.Items {
+		ready := meta.FindStatusCondition(m.Status.Conditions, vmv1alpha1.WukongReady)
+		if ready == nil || ready.Status != metav1.ConditionTrue {
+			continue
+		}
+		took := ready.LastTransitionTime.Sub(m.CreationTimestamp.Time) + time.Second
+		n += float64(took / wukongctrl.ProgressInterval)
+	}
+	return n
 }
 
 // waitReconciled waits until the manager's controller has finished at least atLeast reconciles since the
