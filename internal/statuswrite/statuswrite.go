@@ -4,9 +4,12 @@
 package statuswrite
 
 import (
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Change is how a computed status differs from the one last written.
@@ -54,4 +57,46 @@ func ConditionChanged(old, now []metav1.Condition) string {
 		}
 	}
 	return ""
+}
+
+// Write is one status write by this process: the object's UID, the resourceVersion the write produced and
+// when it was made.
+type Write struct {
+	UID             types.UID
+	ResourceVersion string
+	At              time.Time
+}
+
+// Writes remembers this process's last status write of each object, so progress is held back against it and
+// a cache that has not caught up with it can be recognised. After a restart it is empty: the first progress
+// write is not held back.
+type Writes struct {
+	m sync.Map // client.ObjectKey -> Write
+}
+
+// Last is the last write of obj, zero when there was none of this UID (a deleted and re-created object
+// starts afresh).
+func (w *Writes) Last(obj client.Object) Write {
+	v, _ := w.m.Load(client.ObjectKeyFromObject(obj))
+	last, _ := v.(Write)
+	if last.UID != obj.GetUID() {
+		return Write{}
+	}
+	return last
+}
+
+// Record remembers a write of obj as it is after the write (its new resourceVersion) at at.
+func (w *Writes) Record(obj client.Object, at time.Time) {
+	w.m.Store(client.ObjectKeyFromObject(obj), Write{UID: obj.GetUID(), ResourceVersion: obj.GetResourceVersion(), At: at})
+}
+
+// Forget drops what is remembered of the object named key, when it is gone.
+func (w *Writes) Forget(key client.ObjectKey) { w.m.Delete(key) }
+
+// Sooner is the earlier of two requeue delays, zero meaning none.
+func Sooner(a, b time.Duration) time.Duration {
+	if b > 0 && (a == 0 || b < a) {
+		return b
+	}
+	return a
 }

@@ -3,6 +3,9 @@ package statuswrite
 import (
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 func TestDecide(t *testing.T) {
@@ -33,5 +36,39 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Decide = %v, %s; want %v, %s", write, retry, c.write, c.retry)
 			}
 		})
+	}
+}
+
+func TestSooner(t *testing.T) {
+	cases := []struct{ a, b, want time.Duration }{
+		{0, 0, 0}, {0, time.Second, time.Second}, {time.Second, 0, time.Second},
+		{time.Second, time.Minute, time.Second}, {time.Minute, time.Second, time.Second},
+	}
+	for _, tc := range cases {
+		if got := Sooner(tc.a, tc.b); got != tc.want {
+			t.Errorf("Sooner(%s, %s) = %s, want %s", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestWrites(t *testing.T) {
+	var w Writes
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	obj := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web-0", UID: "u1", ResourceVersion: "42"}}
+	if got := w.Last(obj); got != (Write{}) {
+		t.Fatalf("Last before any write = %+v, want zero", got)
+	}
+	w.Record(obj, at)
+	if got, want := w.Last(obj), (Write{UID: "u1", ResourceVersion: "42", At: at}); got != want {
+		t.Errorf("Last = %+v, want %+v", got, want)
+	}
+	recreated := obj.DeepCopy()
+	recreated.UID = "u2"
+	if got := w.Last(recreated); got != (Write{}) {
+		t.Errorf("Last of a re-created object = %+v, want zero", got)
+	}
+	w.Forget(client.ObjectKeyFromObject(obj))
+	if got := w.Last(obj); got != (Write{}) {
+		t.Errorf("Last after Forget = %+v, want zero", got)
 	}
 }

@@ -51,19 +51,10 @@ type Reconciler struct {
 	// readySeen remembers Wukongs whose first Ready was observed, so the latency histogram counts each once;
 	// entries go when the Wukong does.
 	readySeen sync.Map
-	// statusWritten remembers this process's last status write of each Wukong (a statusWrite), so progress
-	// is written at most every ProgressInterval and a cache that has not caught up with that write is
-	// recognised; entries go when the Wukong does. After a restart the first progress write is not held back.
-	statusWritten sync.Map
+	// statusWritten remembers this process's last status write of each Wukong.
+	statusWritten statuswrite.Writes
 	// created holds the children this process created that its cache does not show yet.
 	created createdChildren
-}
-
-// statusWrite is one status write of a Wukong: its UID, the resourceVersion the write produced and when.
-type statusWrite struct {
-	uid             types.UID
-	resourceVersion string
-	at              time.Time
 }
 
 // missingSecretRetry is how often a Wukong whose referenced Secret is missing looks again: users' Secrets are
@@ -80,11 +71,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	if err := r.Client.Get(ctx, req.NamespacedName, w); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.readySeen.Delete(req.NamespacedName)
-			r.statusWritten.Delete(req.NamespacedName)
+			r.statusWritten.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, redact.Error(client.IgnoreNotFound(err))
 	}
-	last := r.lastStatusWrite(w)
+	last := r.statusWritten.Last(w)
 	if behind(w, last) {
 		// The cache has not caught up with this process's own status write: the status read is stale, and
 		// acting on it would write the same status again (and repeat its events). The write's watch event
@@ -100,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	defer func() {
 		w.Status = computeStatus(w, obs, retErr)
 		change := classifyStatusChange(&before.Status, &w.Status)
-		since := last.at
+		since := last.At
 		if since.IsZero() && before.Status.Phase == "" {
 			since = w.CreationTimestamp.Time
 		}
@@ -109,7 +100,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			// Held back (or unchanged): events and metrics follow what was written, so they see no change
 			// either, and the next pass compares against the same status.
 			w.Status = before.Status
-			res.RequeueAfter = soonest(res.RequeueAfter, retryAfter)
+			res.RequeueAfter = statuswrite.Sooner(res.RequeueAfter, retryAfter)
 		}
 		r.recordTransitions(before, w, obs)
 		r.observeReadyLatency(before, w)
@@ -118,7 +109,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			if err := r.patchStatus(ctx, before, w); err != nil {
 				retErr = errors.Join(retErr, err)
 			} else {
-				r.statusWritten.Store(req.NamespacedName, statusWrite{uid: w.UID, resourceVersion: w.ResourceVersion, at: time.Now()})
+				r.statusWritten.Record(w, time.Now())
 			}
 		}
 		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
@@ -138,33 +129,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	return ctrl.Result{}, nil
 }
 
-// lastStatusWrite is this process's last status write of w, zero when there was none (of this UID).
-func (r *Reconciler) lastStatusWrite(w *vmv1alpha1.Wukong) statusWrite {
-	v, _ := r.statusWritten.Load(client.ObjectKeyFromObject(w))
-	last, _ := v.(statusWrite)
-	if last.uid != w.UID {
-		return statusWrite{}
-	}
-	return last
-}
-
 // behind reports whether w, as read from the cache, is older than the status write last: its
 // resourceVersion is below the one the write produced. Unordered resourceVersions (not from etcd) are never
 // behind.
-func behind(w *vmv1alpha1.Wukong, last statusWrite) bool {
-	if last.resourceVersion == "" {
+func behind(w *vmv1alpha1.Wukong, last statuswrite.Write) bool {
+	if last.ResourceVersion == "" {
 		return false
 	}
-	cmp, err := resourceversion.CompareResourceVersion(w.ResourceVersion, last.resourceVersion)
+	cmp, err := resourceversion.CompareResourceVersion(w.ResourceVersion, last.ResourceVersion)
 	return err == nil && cmp < 0
-}
-
-// soonest is the earlier of two requeue delays, zero meaning none.
-func soonest(a, b time.Duration) time.Duration {
-	if a == 0 || (b != 0 && b < a) {
-		return b
-	}
-	return a
 }
 
 // sync creates or updates every child and records what it observed in obs. An invalid spec, a child the

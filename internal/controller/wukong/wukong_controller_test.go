@@ -370,14 +370,7 @@ func TestPhaseProgression(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	ns := namespace(t)
-	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	watcher, err := wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns))
-	if err != nil {
-		t.Fatalf("watch Wukongs: %v", err)
-	}
+	watcher := watchWukongs(ctx, t, ns)
 	defer watcher.Stop()
 	w := newWukong(ns, "prog")
 	w.Annotations = map[string]string{sim.AnnotationImportDuration: (wukong.ProgressInterval + 3*time.Second).String()}
@@ -417,21 +410,14 @@ func TestPhaseProgression(t *testing.T) {
 // TestStartWritesNoStepEarly watches a Wukong that starts fast (the harness's imports and boots take well
 // under a second): no status on the way to Running (Pending, Provisioning, Starting) is written within
 // ProgressInterval of its creation (less the second creationTimestamp rounds off), so a fast start costs one
-// status write. On a machine slow enough for
-// the start to take longer, a step may be written, but never earlier.
+// status write. On a machine slow enough for the start to take longer, a step may be written, but never
+// earlier.
 func TestStartWritesNoStepEarly(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	ns := namespace(t)
-	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	watcher, err := wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns))
-	if err != nil {
-		t.Fatalf("watch Wukongs: %v", err)
-	}
+	watcher := watchWukongs(ctx, t, ns)
 	defer watcher.Stop()
 	created := time.Now()
 	create(t, newWukong(ns, "fast"))
@@ -454,6 +440,20 @@ func TestStartWritesNoStepEarly(t *testing.T) {
 		}
 	}
 	t.Fatalf("watch ended before Running (%v): %v", ctx.Err(), steps)
+}
+
+// watchWukongs watches the Wukongs of ns from now on, so a test sees every status the operator writes.
+func watchWukongs(ctx context.Context, t *testing.T, ns string) watch.Interface {
+	t.Helper()
+	wc, err := client.NewWithWatch(h.Config, client.Options{Scheme: h.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := wc.Watch(ctx, &vmv1alpha1.WukongList{}, client.InNamespace(ns))
+	if err != nil {
+		t.Fatalf("watch Wukongs: %v", err)
+	}
+	return watcher
 }
 
 // TestSteadyStateWritesNothing counts, with the apiserver's own counters, the writes to children and status

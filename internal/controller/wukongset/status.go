@@ -3,6 +3,7 @@ package wukongset
 import (
 	"fmt"
 	"github.com/novasphere/wukong/internal/setmember"
+	"github.com/novasphere/wukong/internal/statuswrite"
 	"strings"
 	"time"
 
@@ -46,19 +47,11 @@ func computeStatus(set *vmv1alpha1.WukongSet, in statusInput) (vmv1alpha1.Wukong
 	// The order is the order conditions are listed in a new status.
 	setAvailableCondition(&st, set)
 	setPausedCondition(&st, set)
-	recheck = sooner(recheck, setProgressingCondition(&st, set, in))
+	recheck = statuswrite.Sooner(recheck, setProgressingCondition(&st, set, in))
 	setQuotaExceededCondition(&st, set, in)
 	setHealingCondition(&st, set, in)
-	recheck = sooner(recheck, setReplicaFailureCondition(&st, set, in))
+	recheck = statuswrite.Sooner(recheck, setReplicaFailureCondition(&st, set, in))
 	return st, recheck
-}
-
-// sooner is the earlier of two rechecks, where 0 means none.
-func sooner(a, b time.Duration) time.Duration {
-	if b > 0 && (a == 0 || b < a) {
-		return b
-	}
-	return a
 }
 
 // setCondition sets one condition of the set's status at the set's generation.
@@ -97,7 +90,7 @@ func setReplicaCounts(st *vmv1alpha1.WukongSetStatus, set *vmv1alpha1.WukongSet,
 		if available(m, set.Spec.MinReadySeconds, in.Now) {
 			st.AvailableReplicas++
 		} else {
-			recheck = sooner(recheck, minReady-in.Now.Sub(ready.LastTransitionTime.Time))
+			recheck = statuswrite.Sooner(recheck, minReady-in.Now.Sub(ready.LastTransitionTime.Time))
 		}
 	}
 	return recheck

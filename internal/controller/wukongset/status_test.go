@@ -114,18 +114,6 @@ func wantCondition(t *testing.T, st vmv1alpha1.WukongSetStatus, typ string, stat
 	}
 }
 
-func TestSooner(t *testing.T) {
-	cases := []struct{ a, b, want time.Duration }{
-		{0, 0, 0}, {0, time.Second, time.Second}, {time.Second, 0, time.Second},
-		{time.Second, time.Minute, time.Second}, {time.Minute, time.Second, time.Second},
-	}
-	for _, tc := range cases {
-		if got := sooner(tc.a, tc.b); got != tc.want {
-			t.Errorf("sooner(%s, %s) = %s, want %s", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 func TestSetReplicaCounts(t *testing.T) {
 	deleting := statusMember("s-3", "new", metav1.ConditionTrue, time.Hour)
 	deleting.DeletionTimestamp = &metav1.Time{Time: statusNow}

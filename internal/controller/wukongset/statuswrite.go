@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/types"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/statuswrite"
@@ -44,25 +43,4 @@ func classifyStatusChange(old, now *vmv1alpha1.WukongSetStatus) statuswrite.Chan
 // settled reports whether every member counted is Ready, Available and updated.
 func settled(st *vmv1alpha1.WukongSetStatus) bool {
 	return st.ReadyReplicas == st.Replicas && st.AvailableReplicas == st.Replicas && st.UpdatedReplicas == st.Replicas
-}
-
-// setStatusWrite is this process's last write of a set's status.
-type setStatusWrite struct {
-	uid types.UID
-	at  time.Time
-}
-
-// lastStatusWrite is when this process last wrote set's status; zero when it has not (for this UID).
-func (r *Reconciler) lastStatusWrite(set *vmv1alpha1.WukongSet) time.Time {
-	v, _ := r.statusWritten.Load(types.NamespacedName{Namespace: set.Namespace, Name: set.Name})
-	last, _ := v.(setStatusWrite)
-	if last.uid != set.UID {
-		return time.Time{}
-	}
-	return last.at
-}
-
-// wroteStatus records a write of set's status at.
-func (r *Reconciler) wroteStatus(set *vmv1alpha1.WukongSet, at time.Time) {
-	r.statusWritten.Store(types.NamespacedName{Namespace: set.Namespace, Name: set.Name}, setStatusWrite{uid: set.UID, at: at})
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"github.com/novasphere/wukong/internal/setmember"
 	"strconv"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -54,8 +53,8 @@ type Reconciler struct {
 	expect    expectations
 	validated validations
 	now       func() time.Time
-	// statusWritten holds each set's last status write by this process (setStatusWrite by NamespacedName).
-	statusWritten sync.Map
+	// statusWritten holds each set's last status write by this process.
+	statusWritten statuswrite.Writes
 }
 
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
@@ -78,13 +77,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			set.Status.ObservedGeneration = before.Status.ObservedGeneration
 		}
 		now := r.clock()
-		write, retryAfter := statuswrite.Decide(classifyStatusChange(&p.written.Status, &set.Status), r.lastStatusWrite(set), now, statusInterval)
+		write, retryAfter := statuswrite.Decide(classifyStatusChange(&p.written.Status, &set.Status), r.statusWritten.Last(set).At, now, statusInterval)
 		if !write {
 			// Unchanged, or counts on their way written less than statusInterval ago: the pass comes back
 			// for them. Events follow what is written.
 			set.Status = p.written.Status
-			if retErr == nil && (res.RequeueAfter == 0 || (retryAfter != 0 && retryAfter < res.RequeueAfter)) {
-				res.RequeueAfter = retryAfter
+			if retErr == nil {
+				res.RequeueAfter = statuswrite.Sooner(res.RequeueAfter, retryAfter)
 			}
 		}
 		r.recordFailure(before, set)
@@ -93,7 +92,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 			if err := r.Client.Status().Patch(ctx, set, client.MergeFrom(p.written)); err != nil {
 				retErr = errors.Join(retErr, fmt.Errorf("patch status of WukongSet %s: %w", set.Name, err))
 			} else {
-				r.wroteStatus(set, now)
+				r.statusWritten.Record(set, now)
 			}
 		}
 		// controller-runtime logs a returned error ("Reconciler error") and retries it with backoff; the
@@ -121,7 +120,7 @@ func (r *Reconciler) liveSet(ctx context.Context, req ctrl.Request) (*vmv1alpha1
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetSet(req.Namespace, req.Name)
 			r.validated.forget(req.NamespacedName)
-			r.statusWritten.Delete(req.NamespacedName)
+			r.statusWritten.Forget(req.NamespacedName)
 		}
 		return nil, redact.Error(client.IgnoreNotFound(err))
 	}
@@ -203,7 +202,7 @@ func (r *Reconciler) sync(ctx context.Context, set *vmv1alpha1.WukongSet, p *pas
 		// A transient failure: controller-runtime retries with exponential backoff.
 		return ctrl.Result{}, out.err
 	}
-	return ctrl.Result{RequeueAfter: sooner(recheck, healed.Recheck)}, nil
+	return ctrl.Result{RequeueAfter: statuswrite.Sooner(recheck, healed.Recheck)}, nil
 }
 
 // revisionsInUse is the set of revisions members run, which syncRevisions keeps.
@@ -222,14 +221,14 @@ func revisionsInUse(members []*vmv1alpha1.Wukong) map[string]bool {
 func (r *Reconciler) progressWriter(ctx context.Context, set *vmv1alpha1.WukongSet, p *pass, base statusInput) progressFunc {
 	return func(created []*vmv1alpha1.Wukong) {
 		at := r.clock()
-		if last := r.lastStatusWrite(set); !last.IsZero() && at.Sub(last) < statusInterval {
+		if last := r.statusWritten.Last(set).At; !last.IsZero() && at.Sub(last) < statusInterval {
 			return
 		}
 		in := base
 		in.Members, in.Pending, in.Now = withCreated(base.Members, created), max(base.Pending-len(created), 0), at
 		if w, err := r.writeProgress(ctx, set, p.written, in); err == nil {
 			if w != p.written {
-				r.wroteStatus(set, at)
+				r.statusWritten.Record(set, at)
 			}
 			p.written = w
 		}
