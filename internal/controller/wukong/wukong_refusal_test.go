@@ -169,7 +169,9 @@ func TestNoSecretInStatusEventsOrLogs(t *testing.T) {
 	refused := withImage("refused")
 	refused.Annotations = map[string]string{sim.AnnotationRefuseVM: "cannot use " + image}
 	create(t, refused)
-	undo := denyDataVolumes(t, ns)
+	// The policy refuses only the "policy" member's DataVolumes: the "import" member may not have written
+	// its DataVolume yet when the policy comes into force.
+	undo := denyDataVolumes(t, ns, "policy-")
 	defer undo()
 	create(t, withImage("policy"))
 
@@ -210,9 +212,9 @@ func TestNoSecretInStatusEventsOrLogs(t *testing.T) {
 	}
 }
 
-// denyDataVolumes makes the apiserver refuse every DataVolume created in ns with a ValidatingAdmissionPolicy
+// denyDataVolumes makes the apiserver refuse every DataVolume created in ns whose name starts with prefix, with a ValidatingAdmissionPolicy
 // whose message quotes the DataVolume's HTTP URL, as a policy checking image sources might.
-func denyDataVolumes(t *testing.T, ns string) func() {
+func denyDataVolumes(t *testing.T, ns, prefix string) func() {
 	t.Helper()
 	ctx := context.Background()
 	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
@@ -226,7 +228,7 @@ func denyDataVolumes(t *testing.T, ns string) func() {
 				}}},
 			},
 			Validations: []admissionregistrationv1.Validation{{
-				Expression:        fmt.Sprintf("object.metadata.namespace != %q", ns),
+				Expression:        fmt.Sprintf("object.metadata.namespace != %q || !object.metadata.name.startsWith(%q)", ns, prefix),
 				MessageExpression: "'image source not allowed: ' + object.spec.source.http.url",
 				Reason:            ptr.To(metav1.StatusReasonForbidden),
 			}},
@@ -245,7 +247,7 @@ func denyDataVolumes(t *testing.T, ns string) func() {
 		}
 	}
 	probe := &cdiv1.DataVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: prefix + "probe", Namespace: ns},
 		Spec: cdiv1.DataVolumeSpec{
 			Source:  &cdiv1.DataVolumeSource{HTTP: &cdiv1.DataVolumeSourceHTTP{URL: "https://example.com/probe"}},
 			Storage: &cdiv1.StorageSpec{Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}},
