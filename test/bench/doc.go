@@ -20,8 +20,12 @@
 // It prints, per N, both floors, the time until every member exists and until the set reports every member
 // Ready as ratios to them, when the first 10% of the members were Ready, writes and dry runs per member by
 // writer counted by the apiserver itself (apiserver_request_total), the manager's peak resident memory and
-// CPU time, and the apiserver's request table by verb and resource; it ends with one BENCH_SUMMARY line per
-// N. It reports; it does not assert the targets, because the machine that runs it is noisy. It fails only
+// CPU time, the manager's reconciles and work-queue adds per controller (wukong, wukongset) read from its own
+// metrics (controller_runtime_reconcile_total, workqueue_adds_total; it serves them over plain HTTP on a
+// free loopback port), and the apiserver's request table by verb and resource; it ends with one
+// BENCH_SUMMARY line per N, whose last fields are set_reconciles (the WukongSet controller's reconciles)
+// and wukong_reconciles_per_member (both -1 when the manager's metrics could not be read, as when
+// -manager-flags sets its own --metrics-bind-address). It reports; it does not assert the targets, because the machine that runs it is noisy. It fails only
 // when the set does not become Ready at all.
 //
 // TestOperatorRequests (part of `make test`) holds the operator to its request budget, counted by the

@@ -3,8 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -96,3 +100,84 @@ func sumWrites(counts map[string]float64, resources []string) float64 {
 
 // writeVerbs are the verbs of apiserver_request_total that change (or, dry run, would change) an object.
 var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
+
+// benchControllers are the manager's controllers, by the names their metrics carry.
+var benchControllers = []string{"wukong", "wukongset"}
+
+// managerCounts is a snapshot of the manager's own counters by controller: its finished reconciles
+// (controller_runtime_reconcile_total, every result together) and the additions to its work queue
+// (workqueue_adds_total). Reconciles against queue adds tell how much the queue deduplicated, and reconciles
+// per member how often the operator looked at each member, which the apiserver's counts do not show: a
+// reconcile that writes nothing costs no request.
+type managerCounts struct {
+	reconciles, queueAdds map[string]float64
+}
+
+// managerScrapeTimeout bounds one scrape of the manager's metrics endpoint.
+const managerScrapeTimeout = 10 * time.Second
+
+// scrapeManager reads the manager's counters from its plain-HTTP metrics endpoint at addr (host:port).
+func scrapeManager(ctx context.Context, addr string) (managerCounts, error) {
+	c := managerCounts{reconciles: map[string]float64{}, queueAdds: map[string]float64{}}
+	ctx, cancel := context.WithTimeout(ctx, managerScrapeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return c, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return c, fmt.Errorf("scrape manager metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return c, fmt.Errorf("scrape manager metrics: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return c, fmt.Errorf("scrape manager metrics: http://%s/metrics: %s", addr, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
+	if err != nil {
+		return c, fmt.Errorf("parse manager metrics: %w", err)
+	}
+	if _, ok := families["controller_runtime_reconcile_total"]; !ok {
+		return c, fmt.Errorf("manager metrics at http://%s/metrics have no controller_runtime_reconcile_total", addr)
+	}
+	sumBy := func(family, label string, into map[string]float64) {
+		for _, m := range families[family].GetMetric() {
+			for _, p := range m.GetLabel() {
+				if p.GetName() == label && slices.Contains(benchControllers, p.GetValue()) {
+					into[p.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	sumBy("controller_runtime_reconcile_total", "controller", c.reconciles)
+	sumBy("workqueue_adds_total", "name", c.queueAdds)
+	return c, nil
+}
+
+// since is the difference c − before.
+func (c managerCounts) since(before managerCounts) managerCounts {
+	d := managerCounts{reconciles: map[string]float64{}, queueAdds: map[string]float64{}}
+	for k, v := range c.reconciles {
+		d.reconciles[k] = v - before.reconciles[k]
+	}
+	for k, v := range c.queueAdds {
+		d.queueAdds[k] = v - before.queueAdds[k]
+	}
+	return d
+}
+
+// freeLoopbackAddr returns a loopback address with a port that was free a moment ago, for the manager's
+// metrics endpoint.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

@@ -58,6 +58,11 @@ type result struct {
 	// peakRSS is the manager's peak resident memory over its whole life.
 	peakRSS      int64
 	managerFlags []string
+	// manager is the manager's reconciles and work-queue adds by controller, from its own metrics, from
+	// just before the set's creation until the writes stopped; managerErr, when set, is why they could not
+	// be read (a --metrics-bind-address among the manager flags, for one), and manager is then empty.
+	manager    managerCounts
+	managerErr error
 }
 
 // writes is the number of mutating requests to the given resources; with none given, to every resource.
@@ -119,6 +124,11 @@ func (r *result) print(w io.Writer) {
 		seconds(r.window), strings.Join(cpu, ", "), seconds(r.cpu["machine"]), runtime.NumCPU(),
 		100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())), 1000*r.cpu["kube-apiserver"].Seconds()/total)
 	fmt.Fprintf(w, "  manager peak RSS %d MiB, CPU %s\n", r.peakRSS>>20, seconds(r.cpu["manager"]))
+	if r.managerErr != nil {
+		fmt.Fprintf(w, "  manager metrics: unavailable (%v)\n", r.managerErr)
+	} else {
+		fmt.Fprintf(w, "  manager reconciles: %s; queue adds: %s\n", r.byController(r.manager.reconciles), r.byController(r.manager.queueAdds))
+	}
 	flags := "(defaults)"
 	if len(r.managerFlags) > 0 {
 		flags = strings.Join(r.managerFlags, " ")
@@ -152,21 +162,43 @@ func (r *result) print(w io.Writer) {
 	}
 }
 
+// byController formats a count of each of benchControllers, with its share per member.
+func (r *result) byController(counts map[string]float64) string {
+	parts := make([]string, len(benchControllers))
+	for i, c := range benchControllers {
+		parts[i] = fmt.Sprintf("%s %.0f (%.2f/member)", c, counts[c], r.perMember(counts[c]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// managerSummary is the set controller's reconciles and the member controller's reconciles per member,
+// both -1 when the manager's metrics were unavailable.
+func (r *result) managerSummary() (setReconciles int, wukongPerMember float64) {
+	if r.managerErr != nil {
+		return -1, -1
+	}
+	return int(r.manager.reconciles["wukongset"]), r.perMember(r.manager.reconciles["wukong"])
+}
+
 // firstTenthReady is when the first 10% of the members were Ready by their own condition.
 func (r *result) firstTenthReady() time.Duration { return r.memberReadyProgress.at[0] }
 
 // summary is one machine-readable line of the run's key figures: times in seconds, ratios, writes and dry
-// runs per member by the operator, the manager's peak RSS and CPU.
+// runs per member by the operator, the manager's peak RSS and CPU, and its reconciles. New fields go at the
+// end: scripts parse the line.
 func (r *result) summary() string {
+	setReconciles, wukongPerMember := r.managerSummary()
 	return fmt.Sprintf("BENCH_SUMMARY n=%d bare_s=%.2f fair_s=%.2f created_s=%.2f ready_s=%.2f created_x_bare=%.2f ready_x_fair=%.2f "+
 		"first10_ready_s=%.2f first10_ready_frac=%.3f writes_per_member=%.2f dryruns_per_member=%.3f sim_writes_per_member=%.2f "+
-		"fair_writes_per_member=%.2f rss_mib=%d cpu_s=%.1f apiserver_cpu_s=%.1f machine_busy_pct=%.0f",
+		"fair_writes_per_member=%.2f rss_mib=%d cpu_s=%.1f apiserver_cpu_s=%.1f machine_busy_pct=%.0f "+
+		"set_reconciles=%d wukong_reconciles_per_member=%.2f",
 		r.n, r.floor.create.Seconds(), r.fair.ready.Seconds(), r.created.Seconds(), r.ready.Seconds(),
 		ratio(r.created, r.floor.create), ratio(r.ready, r.fair.ready),
 		r.firstTenthReady().Seconds(), ratio(r.firstTenthReady(), r.ready),
 		r.perMember(r.operatorWrites()), r.perMember(r.operatorDryRuns()), r.perMember(r.writes(simResources...)),
 		r.perMember(r.fair.requests.writes(fairWriterResources...)), r.peakRSS>>20, r.cpu["manager"].Seconds(),
-		r.cpu["kube-apiserver"].Seconds(), 100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())))
+		r.cpu["kube-apiserver"].Seconds(), 100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())),
+		setReconciles, wukongPerMember)
 }
 
 // progressMarks are the fractions of members progress reports.

@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/cdi"
@@ -120,5 +122,35 @@ func TestUseGoldens(t *testing.T) {
 		if d.Image != wantImages[i] {
 			t.Errorf("disk %s image %q, want %q", d.Name, d.Image, wantImages[i])
 		}
+	}
+}
+
+func TestRunningCloneSource(t *testing.T) {
+	clone := func(phase cdiv1.DataVolumePhase) *cdiv1.DataVolume {
+		return &cdiv1.DataVolume{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web-0-root"},
+			Spec:       cdiv1.DataVolumeSpec{Source: &cdiv1.DataVolumeSource{PVC: &cdiv1.DataVolumeSourcePVC{Namespace: "ns", Name: "web-golden-abc"}}},
+			Status:     cdiv1.DataVolumeStatus{Phase: phase},
+		}
+	}
+	tests := []struct {
+		name string
+		obj  client.Object
+		want []string
+	}{
+		{"clone pending", clone(cdiv1.Pending), []string{"ns/web-golden-abc"}},
+		{"clone running", clone(cdiv1.CloneInProgress), []string{"ns/web-golden-abc"}},
+		{"clone failed is still a user", clone(cdiv1.Failed), []string{"ns/web-golden-abc"}},
+		{"clone succeeded: the disk holds its own copy", clone(cdiv1.Succeeded), nil},
+		{"import", &cdiv1.DataVolume{Spec: cdiv1.DataVolumeSpec{Source: &cdiv1.DataVolumeSource{HTTP: &cdiv1.DataVolumeSourceHTTP{URL: "https://x"}}}}, nil},
+		{"no source", &cdiv1.DataVolume{}, nil},
+		{"not a DataVolume", &vmv1alpha1.Wukong{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runningCloneSource(tt.obj); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("runningCloneSource = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

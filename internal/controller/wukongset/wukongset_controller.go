@@ -512,13 +512,18 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &cdiv1.DataVolume{}, cloneSourceIndex, runningCloneSource); err != nil {
+		return err
+	}
 	workers := r.Workers
 	if workers < 1 {
 		workers = 1
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmv1alpha1.WukongSet{}).
-		Owns(&vmv1alpha1.Wukong{}).
+		// A member's status moves are gathered for MemberStatusDelay into one pass of its set.
+		Watches(&vmv1alpha1.Wukong{}, memberEvents{delay: MemberStatusDelay,
+			owner: handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}).
 		Owns(&appsv1.ControllerRevision{}).
 		// Golden volumes: one deleted by hand is imported again; one whose import ends may be collected.
 		Owns(&cdiv1.DataVolume{}).
