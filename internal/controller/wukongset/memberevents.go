@@ -2,9 +2,11 @@ package wukongset
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -12,18 +14,50 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
-// MemberStatusDelay is how long a set waits after a member's status moved before its next pass, gathering
-// the other members' moves into the same pass. A pass reads every member, so without it a 10,000-member set
-// coming up would pass once per member turning Ready: quadratic work for a status the set writes at most
-// every statusInterval anyway.
-const MemberStatusDelay = time.Second
+// How long a set waits after a member's status moved before its next pass, gathering the other members'
+// moves into the same pass: memberStatusDelay of the set's size, at least MinMemberStatusDelay and at most
+// MaxMemberStatusDelay. A pass reads every member, so a set that passed once per member turning Ready would
+// do quadratic work coming up; gathering one second per 1,000 members keeps the passes' total work linear in
+// the set's size, for a status the set writes at most every statusInterval anyway.
+const (
+	MinMemberStatusDelay = time.Second
+	MaxMemberStatusDelay = 10 * time.Second
+)
+
+// memberStatusDelay is the gathering delay of a set of members members: 1 ms per member, within
+// [MinMemberStatusDelay, MaxMemberStatusDelay].
+func memberStatusDelay(members int) time.Duration {
+	return min(max(time.Duration(members)*time.Millisecond, MinMemberStatusDelay), MaxMemberStatusDelay)
+}
+
+// statusDelays holds each set's gathering delay, as its last pass found its size; a set not seen yet gets
+// MinMemberStatusDelay.
+type statusDelays struct {
+	m sync.Map // types.NamespacedName -> time.Duration
+}
+
+func (d *statusDelays) of(set types.NamespacedName) time.Duration {
+	if v, ok := d.m.Load(set); ok {
+		return v.(time.Duration)
+	}
+	return MinMemberStatusDelay
+}
+
+// observe records the size of set's members found by a pass.
+func (d *statusDelays) observe(set types.NamespacedName, members int) {
+	if delay := memberStatusDelay(members); delay != d.of(set) {
+		d.m.Store(set, delay)
+	}
+}
+
+func (d *statusDelays) forget(set types.NamespacedName) { d.m.Delete(set) }
 
 // memberEvents enqueues a member's controlling set: at once when the member appears or goes, or when what the
-// set plans from changes (its spec, labels, annotations, owners, finalizers or deletion); after
-// MemberStatusDelay when only its status moved.
+// set plans from changes (its spec, labels, annotations, owners, finalizers or deletion); after the set's
+// gathering delay when only its status moved.
 type memberEvents struct {
-	owner handler.TypedEventHandler[client.Object, reconcile.Request]
-	delay time.Duration
+	owner  handler.TypedEventHandler[client.Object, reconcile.Request]
+	delays *statusDelays
 }
 
 func (h memberEvents) Create(ctx context.Context, e event.TypedCreateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -40,7 +74,7 @@ func (h memberEvents) Generic(ctx context.Context, e event.TypedGenericEvent[cli
 
 func (h memberEvents) Update(ctx context.Context, e event.TypedUpdateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	if statusOnly(e.ObjectOld, e.ObjectNew) {
-		q = delayedAdds{TypedRateLimitingInterface: q, delay: h.delay}
+		q = delayedAdds{TypedRateLimitingInterface: q, delays: h.delays}
 	}
 	h.owner.Update(ctx, e, q)
 }
@@ -55,11 +89,11 @@ func statusOnly(old, new client.Object) bool {
 		old.GetDeletionTimestamp().Equal(new.GetDeletionTimestamp())
 }
 
-// delayedAdds turns a queue's Add into AddAfter(delay). The workqueue keeps the earliest of several pending
-// AddAfter calls for one item, so every move within delay of the first lands in one pass.
+// delayedAdds turns a queue's Add of a set into AddAfter its gathering delay. The workqueue keeps the earliest
+// of several pending AddAfter calls for one item, so every move within the delay of the first lands in one pass.
 type delayedAdds struct {
 	workqueue.TypedRateLimitingInterface[reconcile.Request]
-	delay time.Duration
+	delays *statusDelays
 }
 
-func (q delayedAdds) Add(req reconcile.Request) { q.AddAfter(req, q.delay) }
+func (q delayedAdds) Add(req reconcile.Request) { q.AddAfter(req, q.delays.of(req.NamespacedName)) }

@@ -42,8 +42,8 @@ func TestMemberEvents(t *testing.T) {
 	}
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(vmv1alpha1.GroupVersion.WithKind("WukongSet"), meta.RESTScopeNamespace)
-	const delay = 200 * time.Millisecond
-	h := memberEvents{delay: delay, owner: handler.EnqueueRequestForOwner(scheme.New(), mapper, &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}
+	const delay = MinMemberStatusDelay
+	h := memberEvents{delays: &statusDelays{}, owner: handler.EnqueueRequestForOwner(scheme.New(), mapper, &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}
 	want := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "web"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,5 +69,62 @@ func TestMemberEvents(t *testing.T) {
 				t.Errorf("queued %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestMemberStatusDelay(t *testing.T) {
+	tests := []struct {
+		members int
+		want    time.Duration
+	}{
+		{0, time.Second},
+		{10, time.Second},
+		{1000, time.Second},
+		{2500, 2500 * time.Millisecond},
+		{10000, 10 * time.Second},
+		{50000, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := memberStatusDelay(tt.members); got != tt.want {
+			t.Errorf("memberStatusDelay(%d) = %v, want %v", tt.members, got, tt.want)
+		}
+	}
+	var d statusDelays
+	web := types.NamespacedName{Namespace: "ns", Name: "web"}
+	if got := d.of(web); got != MinMemberStatusDelay {
+		t.Errorf("a set not seen yet: %v, want %v", got, MinMemberStatusDelay)
+	}
+	d.observe(web, 5000)
+	if got := d.of(web); got != 5*time.Second {
+		t.Errorf("after a pass over 5,000 members: %v, want 5s", got)
+	}
+	d.forget(web)
+	if got := d.of(web); got != MinMemberStatusDelay {
+		t.Errorf("a set forgotten: %v, want %v", got, MinMemberStatusDelay)
+	}
+}
+
+// TestMemberEventsLargeSet: the status moves of a set that a pass found with 2,000 members are gathered for
+// 2 s, not 1 s.
+func TestMemberEventsLargeSet(t *testing.T) {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(vmv1alpha1.GroupVersion.WithKind("WukongSet"), meta.RESTScopeNamespace)
+	delays := &statusDelays{}
+	delays.observe(types.NamespacedName{Namespace: "ns", Name: "web"}, 2000)
+	h := memberEvents{delays: delays, owner: handler.EnqueueRequestForOwner(scheme.New(), mapper, &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}
+	old := &vmv1alpha1.Wukong{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web-0", Generation: 1,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: vmv1alpha1.GroupVersion.String(), Kind: "WukongSet", Name: "web",
+			UID: types.UID("set-uid"), Controller: ptr.To(true)}}}}
+	moved := old.DeepCopy()
+	moved.Status.Phase = vmv1alpha1.WukongRunning
+	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	start := time.Now()
+	h.Update(context.Background(), event.TypedUpdateEvent[client.Object]{ObjectOld: old, ObjectNew: moved}, q)
+	for q.Len() == 0 && time.Since(start) < 5*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if waited := time.Since(start); q.Len() != 1 || waited < 2*time.Second {
+		t.Errorf("set queued after %v (%d requests), want once after 2s", waited, q.Len())
 	}
 }

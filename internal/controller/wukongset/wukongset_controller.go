@@ -55,6 +55,8 @@ type Reconciler struct {
 	now       func() time.Time
 	// statusWritten holds each set's last status write by this process.
 	statusWritten statuswrite.Writes
+	// statusDelays holds how long each set gathers its members' status moves before a pass.
+	statusDelays statusDelays
 }
 
 // Reconcile moves one set towards its spec: adopt and release members, plan the scale, validate and create
@@ -121,6 +123,7 @@ func (r *Reconciler) liveSet(ctx context.Context, req ctrl.Request) (*vmv1alpha1
 			metrics.ForgetSet(req.Namespace, req.Name)
 			r.validated.forget(req.NamespacedName)
 			r.statusWritten.Forget(req.NamespacedName)
+			r.statusDelays.forget(req.NamespacedName)
 		}
 		return nil, redact.Error(client.IgnoreNotFound(err))
 	}
@@ -149,6 +152,7 @@ func (r *Reconciler) sync(ctx context.Context, set *vmv1alpha1.WukongSet, p *pas
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	r.statusDelays.observe(client.ObjectKeyFromObject(set), len(members))
 	revs, err := r.syncRevisions(ctx, set, revisionsInUse(members))
 	if err != nil {
 		return ctrl.Result{}, err
@@ -521,8 +525,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmv1alpha1.WukongSet{}).
-		// A member's status moves are gathered for MemberStatusDelay into one pass of its set.
-		Watches(&vmv1alpha1.Wukong{}, memberEvents{delay: MemberStatusDelay,
+		// A member's status moves are gathered for a delay that grows with the set into one pass of it.
+		Watches(&vmv1alpha1.Wukong{}, memberEvents{delays: &r.statusDelays,
 			owner: handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}).
 		Owns(&appsv1.ControllerRevision{}).
 		// Golden volumes: one deleted by hand is imported again; one whose import ends may be collected.
