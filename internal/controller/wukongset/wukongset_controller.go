@@ -21,9 +21,12 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	cdiv1 "kubevirt.io/containerized-data-importer-api/pkg/apis/core/v1beta1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
@@ -524,7 +527,11 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		workers = 1
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&vmv1alpha1.WukongSet{}).
+		// Not the set's own status writes: a pass writes the status at most every statusInterval while counts
+		// move, and coming back for each of those writes would pass a large set every 2 s for nothing.
+		For(&vmv1alpha1.WukongSet{}, builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(e event.UpdateEvent) bool { return !statusOnly(e.ObjectOld, e.ObjectNew) },
+		})).
 		// A member's status moves are gathered for a delay that grows with the set into one pass of it.
 		Watches(&vmv1alpha1.Wukong{}, memberEvents{delays: &r.statusDelays,
 			owner: handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &vmv1alpha1.WukongSet{}, handler.OnlyControllerOwner())}).
