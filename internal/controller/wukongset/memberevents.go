@@ -80,13 +80,13 @@ func (h memberEvents) Update(ctx context.Context, e event.TypedUpdateEvent[clien
 }
 
 // statusOnly tells whether an update changed nothing of an object but its status (and resourceVersion).
-func statusOnly(old, new client.Object) bool {
-	return old.GetGeneration() == new.GetGeneration() &&
-		equality.Semantic.DeepEqual(old.GetLabels(), new.GetLabels()) &&
-		equality.Semantic.DeepEqual(old.GetAnnotations(), new.GetAnnotations()) &&
-		equality.Semantic.DeepEqual(old.GetOwnerReferences(), new.GetOwnerReferences()) &&
-		equality.Semantic.DeepEqual(old.GetFinalizers(), new.GetFinalizers()) &&
-		old.GetDeletionTimestamp().Equal(new.GetDeletionTimestamp())
+func statusOnly(before, after client.Object) bool {
+	return before.GetGeneration() == after.GetGeneration() &&
+		equality.Semantic.DeepEqual(before.GetLabels(), after.GetLabels()) &&
+		equality.Semantic.DeepEqual(before.GetAnnotations(), after.GetAnnotations()) &&
+		equality.Semantic.DeepEqual(before.GetOwnerReferences(), after.GetOwnerReferences()) &&
+		equality.Semantic.DeepEqual(before.GetFinalizers(), after.GetFinalizers()) &&
+		before.GetDeletionTimestamp().Equal(after.GetDeletionTimestamp())
 }
 
 // delayedAdds turns a queue's Add of a set into AddAfter its gathering delay. The workqueue keeps the earliest
