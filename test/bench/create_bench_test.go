@@ -148,10 +148,7 @@ func runCreate(b *testing.B, n int) *result {
 	// The manager serves its own metrics over plain HTTP on loopback, for its reconcile and work-queue
 	// counters. A --metrics-bind-address in -manager-flags comes later and wins; the counters are then
 	// reported unavailable.
-	metricsAddr, err := freeLoopbackAddr()
-	if err != nil {
-		b.Fatal(err)
-	}
+	metricsAddr := testenv.FreeAddr(b)
 	mgrArgs := append([]string{"manager", "--kubeconfig=" + env.Kubeconfig, "--metrics-bind-address=" + metricsAddr,
 		"--metrics-secure=false", "--health-probe-bind-address=0", "--leader-elect=false"}, r.managerFlags...)
 	mgr, err := startProcess(dir, "manager", bins.wukong, mgrArgs...)

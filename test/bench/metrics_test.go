@@ -1,15 +1,16 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"k8s.io/client-go/kubernetes"
@@ -35,8 +36,7 @@ func scrapeRequests(ctx context.Context, env *testenv.Env) (requests, error) {
 	if err != nil {
 		return r, fmt.Errorf("scrape apiserver metrics: %w", err)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
+	families, err := parseMetrics(raw)
 	if err != nil {
 		return r, fmt.Errorf("parse apiserver metrics: %w", err)
 	}
@@ -137,8 +137,7 @@ func scrapeManager(ctx context.Context, addr string) (managerCounts, error) {
 	if resp.StatusCode != http.StatusOK {
 		return c, fmt.Errorf("scrape manager metrics: http://%s/metrics: %s", addr, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
+	families, err := parseMetrics(raw)
 	if err != nil {
 		return c, fmt.Errorf("parse manager metrics: %w", err)
 	}
@@ -171,13 +170,8 @@ func (c managerCounts) since(before managerCounts) managerCounts {
 	return d
 }
 
-// freeLoopbackAddr returns a loopback address with a port that was free a moment ago, for the manager's
-// metrics endpoint.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+// parseMetrics parses the Prometheus text format of a /metrics answer into its metric families.
+func parseMetrics(raw []byte) (map[string]*dto.MetricFamily, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(bytes.NewReader(raw))
 }

@@ -41,7 +41,7 @@ func Exists(t *testing.T, c client.Client, ns, name string, obj client.Object) b
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago, for a process under test.
-func FreeAddr(t *testing.T) string {
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
