@@ -25,7 +25,8 @@ import (
 //     Updates from the cache stay correct: the apiserver keeps an object's managedFields when an update
 //     carries none.
 //   - A VM instance keeps only what the Wukong controller reads (stripInstance): its spec repeats the VM's
-//     template, and its status lists every volume and the launcher's details.
+//     template, its status lists every volume and the launcher's details, and its annotations are
+//     KubeVirt's bookkeeping, of which only the VM generation it was started from is read.
 func cacheOptions() cache.Options {
 	owned := mustSelector(vmv1alpha1.LabelWukong)
 	return cache.Options{
@@ -45,10 +46,11 @@ func mustSelector(s string) labels.Selector {
 	return sel
 }
 
-// stripInstance keeps of a VirtualMachineInstance its metadata (without managedFields), the readiness
-// probe of its spec, and the status fields the Wukong controller reads: phase, conditions, node, network
-// interfaces, guest OS information and migration state. Labels are patched from the cached copy with a
-// merge patch of only the labels, so nothing dropped here is ever written back.
+// stripInstance keeps of a VirtualMachineInstance its metadata (without managedFields, and of its
+// annotations only kubevirt.io/vm-generation), the readiness probe of its spec, and the status fields the
+// Wukong controller reads: phase, conditions, node, network interfaces, guest OS information and migration
+// state. Labels are patched from the cached copy with a merge patch of only the labels, so nothing dropped
+// here is ever written back.
 func stripInstance(obj any) (any, error) {
 	vmi, ok := obj.(*kubevirtv1.VirtualMachineInstance)
 	if !ok {
@@ -56,6 +58,11 @@ func stripInstance(obj any) (any, error) {
 		return obj, nil
 	}
 	vmi.ManagedFields = nil
+	if g, ok := vmi.Annotations[kubevirtv1.VirtualMachineGenerationAnnotation]; ok {
+		vmi.Annotations = map[string]string{kubevirtv1.VirtualMachineGenerationAnnotation: g}
+	} else {
+		vmi.Annotations = nil
+	}
 	vmi.Spec = kubevirtv1.VirtualMachineInstanceSpec{ReadinessProbe: vmi.Spec.ReadinessProbe}
 	st := vmi.Status
 	vmi.Status = kubevirtv1.VirtualMachineInstanceStatus{

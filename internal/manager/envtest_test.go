@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/manager"
@@ -34,6 +35,8 @@ var (
 	envErr   error
 	requests = &requestLog{}
 	stopEnv  = func() {}
+	// mgrCache is the in-process manager's cache: what it holds is what the manager's memory is made of.
+	mgrCache cache.Cache
 )
 
 func TestMain(m *testing.M) {
@@ -95,6 +98,7 @@ func startEnv(t *testing.T) *testenv.Env {
 		}
 		go func() { done <- wait() }()
 		go func() { done <- mgr.Start(ctx) }()
+		mgrCache = mgr.GetCache()
 		syncCtx, syncCancel := context.WithTimeout(ctx, time.Minute)
 		defer syncCancel()
 		if !mgr.GetCache().WaitForCacheSync(syncCtx) {

@@ -208,8 +208,11 @@ func measureFairFloor(ctx context.Context, env *testenv.Env, n int) (fairResult,
 }
 
 // createMemberAndChildren creates w, then its children as the Wukong controller builds them (from the
-// created member, whose UID their owner references need) in the controller's order: Secret, DataVolumes,
-// VirtualMachine. The set in webSet has no networks, so there are no attachments.
+// created member, whose UID their owner references need) in the controller's order (writeChildren):
+// VirtualMachine, Secret, DataVolumes. The VM goes first so that a VM KubeVirt's admission refuses leaves no
+// import behind; the simulator then reports the VM Provisioning while its disks are missing or importing,
+// and those status writes are part of what any operator keeping that rule costs. The set in webSet
+// has no networks, so there are no attachments.
 func createMemberAndChildren(ctx context.Context, c client.Client, w *vmv1alpha1.Wukong) error {
 	m := w.DeepCopy()
 	if err := c.Create(ctx, m); err != nil {
@@ -227,11 +230,10 @@ func createMemberAndChildren(ctx context.Context, c client.Client, w *vmv1alpha1
 	if err != nil {
 		return fmt.Errorf("build VirtualMachine of %s: %w", m.Name, err)
 	}
-	objs := []client.Object{secret}
+	objs := []client.Object{vm, secret}
 	for _, dv := range dvs {
 		objs = append(objs, dv)
 	}
-	objs = append(objs, vm)
 	for _, o := range objs {
 		if err := c.Create(ctx, o); err != nil {
 			return fmt.Errorf("create %T %s: %w", o, o.GetName(), err)
