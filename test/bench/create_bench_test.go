@@ -32,6 +32,7 @@ import (
 )
 
 var (
+	managerEnv   = flag.String("manager-env", "", "extra environment for `wukong manager`, space-separated NAME=value (e.g. GOMEMLIMIT=270MiB, the soft memory limit --memory-limit-ratio derives from a container's limit)")
 	managerFlags = flag.String("manager-flags", "", "extra flags for `wukong manager`, space-separated (e.g. --kube-api-qps=-1)")
 	logDir       = flag.String("log-dir", "", "keep the manager's and simulator's logs in this folder (default: a temporary one, removed)")
 )
@@ -113,7 +114,7 @@ func runCreate(b *testing.B, n int) *result {
 		}
 	}()
 	ctx := context.Background()
-	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags),
+	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags), managerEnv: strings.Fields(*managerEnv),
 		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n),
 		runningProgress: newProgress(n)}
 
@@ -141,7 +142,7 @@ func runCreate(b *testing.B, n int) *result {
 	}
 	// The fair floor next, with the simulator and without the manager, which would otherwise reconcile the
 	// floor's members. It deletes what it made before the manager starts.
-	if r.fair, err = measureFairFloor(ctx, env, n); err != nil {
+	if r.fair, err = measureFairFloor(ctx, env, n, sim); err != nil {
 		b.Fatalf("%v\nsimulator log:\n%s", err, sim.tail())
 	}
 
@@ -151,7 +152,7 @@ func runCreate(b *testing.B, n int) *result {
 	metricsAddr := testenv.FreeAddr(b)
 	mgrArgs := append([]string{"manager", "--kubeconfig=" + env.Kubeconfig, "--metrics-bind-address=" + metricsAddr,
 		"--metrics-secure=false", "--health-probe-bind-address=0", "--leader-elect=false"}, r.managerFlags...)
-	mgr, err := startProcess(dir, "manager", bins.wukong, mgrArgs...)
+	mgr, err := startProcessEnv(dir, "manager", bins.wukong, r.managerEnv, mgrArgs...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -211,7 +212,8 @@ func runCreate(b *testing.B, n int) *result {
 		b.Fatal(err)
 	}
 	mgrBefore, mgrErr := scrapeManager(ctx, metricsAddr)
-	cpuBefore := cpuTimes(mgr, sim)
+	cpuProcs := map[string]int{"manager": mgr.pid(), "simulator": sim.pid()}
+	cpuBefore := cpuTimes(cpuProcs)
 
 	b.StartTimer()
 	start := time.Now()
@@ -295,7 +297,7 @@ func runCreate(b *testing.B, n int) *result {
 	r.window = time.Since(start)
 	r.settled = settled
 	r.requests = after.since(before)
-	for name, d := range cpuTimes(mgr, sim) {
+	for name, d := range cpuTimes(cpuProcs) {
 		r.cpu[name] = d - cpuBefore[name]
 	}
 	// Read while the manager still runs: /proc/<pid> is gone once it exits.
@@ -419,10 +421,15 @@ func settle(ctx context.Context, env *testenv.Env) (requests, bool, error) {
 	return last, false, nil
 }
 
-// cpuTimes is the CPU time used so far by the control plane, by the benchmark's processes and by the whole
+// cpuTimes is the CPU time used so far by the control plane, by procs (pids by name) and by the whole
 // machine.
-func cpuTimes(mgr, sim *process) map[string]time.Duration {
-	out := map[string]time.Duration{"manager": mgr.cpu(), "simulator": sim.cpu(), "machine": machineBusy()}
+func cpuTimes(procs map[string]int) map[string]time.Duration {
+	out := map[string]time.Duration{"machine": machineBusy()}
+	for name, pid := range procs {
+		if d, err := procCPU(pid); err == nil {
+			out[name] = d
+		}
+	}
 	for _, comm := range []string{"kube-apiserver", "etcd"} {
 		if pid, ok := childPID(comm); ok {
 			if d, err := procCPU(pid); err == nil {

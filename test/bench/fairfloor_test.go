@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,9 @@ type fairResult struct {
 	running *progress
 	// requests are the apiserver's requests over ready (the floor's writes and the simulator's).
 	requests requests
+	// cpu is the CPU time over ready of the control plane, the simulator, this process (the floor's writers
+	// and watchers, "writers") and the whole machine, to set against the set run's.
+	cpu map[string]time.Duration
 }
 
 // fairWriterResources are what the fair floor writes: the member, its children and the member's status.
@@ -50,7 +54,7 @@ var fairWriterResources = []string{"wukongs", "wukongs/status", "secrets", "data
 // apiserver (the manager never sees these objects). The children are built by the operator's own pure
 // builders from the member the set's renderer makes, so the floor writes the very objects the operator
 // writes.
-func measureFairFloor(ctx context.Context, env *testenv.Env, n int) (fairResult, error) {
+func measureFairFloor(ctx context.Context, env *testenv.Env, n int, sim *process) (fairResult, error) {
 	f := fairResult{running: newProgress(n)}
 	ns, err := env.Namespace(ctx, "fair")
 	if err != nil {
@@ -95,6 +99,8 @@ func measureFairFloor(ctx context.Context, env *testenv.Env, n int) (fairResult,
 	if err != nil {
 		return f, err
 	}
+	procs := map[string]int{"writers": os.Getpid(), "simulator": sim.pid()}
+	cpuBefore := cpuTimes(procs)
 
 	ctx, cancel := context.WithTimeoutCause(ctx, max(minReadyTimeout, time.Duration(n)*readyTimePerMember),
 		fmt.Errorf("fair floor of %d members did not finish", n))
@@ -204,6 +210,10 @@ func measureFairFloor(ctx context.Context, env *testenv.Env, n int) (fairResult,
 		return f, err
 	}
 	f.requests = after.since(before)
+	f.cpu = map[string]time.Duration{}
+	for name, d := range cpuTimes(procs) {
+		f.cpu[name] = d - cpuBefore[name]
+	}
 	return f, deleteFairFloor(ctx, c, ns)
 }
 

@@ -25,8 +25,14 @@ type process struct {
 	done chan struct{}
 }
 
-// startProcess runs bin with args, its output going to <dir>/<name>.log so a failure can show it.
+// startProcess runs bin with args, its output going to <dir>/<name>.log so a failure can show it. It inherits
+// this process's environment.
 func startProcess(dir, name, bin string, args ...string) (*process, error) {
+	return startProcessEnv(dir, name, bin, nil, args...)
+}
+
+// startProcessEnv is startProcess with env (NAME=value) added to the inherited environment.
+func startProcessEnv(dir, name, bin string, env []string, args ...string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -34,6 +40,9 @@ func startProcess(dir, name, bin string, args ...string) (*process, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -89,11 +98,8 @@ func (p *process) peakRSS() (int64, error) {
 	return procStatusKiB(p.cmd.Process.Pid, "VmHWM")
 }
 
-// cpu is the CPU time the process has used so far (user + system).
-func (p *process) cpu() time.Duration {
-	d, _ := procCPU(p.cmd.Process.Pid)
-	return d
-}
+// pid is the process's id.
+func (p *process) pid() int { return p.cmd.Process.Pid }
 
 func procStatusKiB(pid int, field string) (int64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -58,6 +58,8 @@ type result struct {
 	// peakRSS is the manager's peak resident memory over its whole life.
 	peakRSS      int64
 	managerFlags []string
+	// managerEnv is the environment added to the manager's (-manager-env).
+	managerEnv []string
 	// manager is the manager's reconciles and work-queue adds by controller, from its own metrics, from
 	// just before the set's creation until the writes stopped; managerErr, when set, is why they could not
 	// be read (a --metrics-bind-address among the manager flags, for one), and manager is then empty.
@@ -112,17 +114,13 @@ func (r *result) print(w io.Writer) {
 		r.perMember(total), r.perMember(operator), r.perMember(r.writes(setResources...)), r.perMember(r.writes(revisionResources...)),
 		r.perMember(r.writes(childResources...)), r.perMember(r.writes(eventResources...)), r.perMember(r.writes(simResources...)), r.perMember(other))
 	fmt.Fprintf(w, "  set run dry runs/member: operator %.3f, simulator %.3f\n", r.perMember(r.operatorDryRuns()), r.perMember(r.requests.dryRuns(simResources...)))
-	var cpu []string
-	for _, name := range []string{"kube-apiserver", "etcd", "manager", "simulator"} {
-		if d, ok := r.cpu[name]; ok {
-			cpu = append(cpu, fmt.Sprintf("%s %s", name, seconds(d)))
-		}
-	}
 	// The apiserver's CPU per write also pays for the reads, watches and dry runs around the writes: it is
 	// what one write costs in this workload, to set against the floor's cost of a bare create.
-	fmt.Fprintf(w, "  CPU over %s: %s; whole machine %s of %d cores (%.0f%% busy); apiserver CPU %.1f ms per write\n",
-		seconds(r.window), strings.Join(cpu, ", "), seconds(r.cpu["machine"]), runtime.NumCPU(),
-		100*r.cpu["machine"].Seconds()/(r.window.Seconds()*float64(runtime.NumCPU())), 1000*r.cpu["kube-apiserver"].Seconds()/total)
+	fmt.Fprintf(w, "  set run CPU over %s: %s; apiserver CPU %.1f ms per write\n", seconds(r.window), cpuLine(r.cpu, r.window),
+		1000*r.cpu["kube-apiserver"].Seconds()/total)
+	fairTotal := r.fair.requests.writes()
+	fmt.Fprintf(w, "  fair floor CPU over %s: %s; apiserver CPU %.1f ms per write\n", seconds(r.fair.ready), cpuLine(r.fair.cpu, r.fair.ready),
+		1000*r.fair.cpu["kube-apiserver"].Seconds()/fairTotal)
 	fmt.Fprintf(w, "  manager peak RSS %d MiB, CPU %s\n", r.peakRSS>>20, seconds(r.cpu["manager"]))
 	if r.managerErr != nil {
 		fmt.Fprintf(w, "  manager metrics: unavailable (%v)\n", r.managerErr)
@@ -130,20 +128,27 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  manager reconciles: %s; queue adds: %s\n", r.byController(r.manager.reconciles), r.byController(r.manager.queueAdds))
 	}
 	flags := "(defaults)"
-	if len(r.managerFlags) > 0 {
-		flags = strings.Join(r.managerFlags, " ")
+	if extra := append(slices.Clone(r.managerEnv), r.managerFlags...); len(extra) > 0 {
+		flags = strings.Join(extra, " ")
 	}
 	settled := ""
 	if !r.settled {
 		settled = "  (writes had not stopped when counted)"
 	}
-	fmt.Fprintf(w, "  manager flags: %s%s\n", flags, settled)
+	fmt.Fprintf(w, "  manager environment and flags: %s%s\n", flags, settled)
 
-	// Sorted by resource, then verb, so one object's reads and writes stand together.
-	keys := slices.Collect(maps.Keys(r.requests.real))
-	for k := range r.requests.dryRun {
-		keys = append(keys, k+" (dry run)")
+	// Sorted by resource, then verb, so one object's reads and writes stand together; the fair floor's
+	// requests beside the set run's.
+	seen := map[string]bool{}
+	for _, reqs := range []requests{r.requests, r.fair.requests} {
+		for k := range reqs.real {
+			seen[k] = true
+		}
+		for k := range reqs.dryRun {
+			seen[k+" (dry run)"] = true
+		}
 	}
+	keys := slices.Collect(maps.Keys(seen))
 	slices.SortFunc(keys, func(a, b string) int {
 		va, ra, _ := strings.Cut(a, " ")
 		vb, rb, _ := strings.Cut(b, " ")
@@ -152,14 +157,30 @@ func (r *result) print(w io.Writer) {
 		}
 		return strings.Compare(va, vb)
 	})
-	fmt.Fprintf(w, "  set run: apiserver requests (apiserver_request_total)\n  %-58s %8s %8s\n", "request", "count", "/member")
-	for _, k := range keys {
-		v := r.requests.real[k]
+	count := func(reqs requests, k string) float64 {
 		if base, ok := strings.CutSuffix(k, " (dry run)"); ok {
-			v = r.requests.dryRun[base]
+			return reqs.dryRun[base]
 		}
-		fmt.Fprintf(w, "  %-58s %8.0f %8.2f\n", k, v, r.perMember(v))
+		return reqs.real[k]
 	}
+	fmt.Fprintf(w, "  apiserver requests (apiserver_request_total)\n  %-58s %8s %8s %12s\n", "request", "set run", "/member", "fair /member")
+	for _, k := range keys {
+		v := count(r.requests, k)
+		fmt.Fprintf(w, "  %-58s %8.0f %8.2f %12.2f\n", k, v, r.perMember(v), r.perMember(count(r.fair.requests, k)))
+	}
+}
+
+// cpuLine formats CPU times by process (the control plane, then the operator or the floor's writers, then the
+// simulator) and the whole machine's, with how busy it was over window.
+func cpuLine(cpu map[string]time.Duration, window time.Duration) string {
+	var parts []string
+	for _, name := range []string{"kube-apiserver", "etcd", "manager", "writers", "simulator"} {
+		if d, ok := cpu[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", name, seconds(d)))
+		}
+	}
+	return fmt.Sprintf("%s; whole machine %s of %d cores (%.0f%% busy)", strings.Join(parts, ", "), seconds(cpu["machine"]),
+		runtime.NumCPU(), 100*cpu["machine"].Seconds()/(window.Seconds()*float64(runtime.NumCPU())))
 }
 
 // byController formats a count of each of benchControllers, with its share per member.
