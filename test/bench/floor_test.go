@@ -1,17 +1,15 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"github.com/novasphere/wukong/internal/setmember"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
+	"github.com/novasphere/wukong/internal/setmember"
 	"github.com/novasphere/wukong/internal/template"
 	"github.com/novasphere/wukong/test/testenv"
 )
@@ -86,28 +84,12 @@ func measureFloor(ctx context.Context, env *testenv.Env, n int) (floorResult, er
 // createAll creates objs with floorWorkers parallel workers (each a copy, so a dry run leaves objs
 // reusable) and returns how long that took.
 func createAll(ctx context.Context, c client.Client, objs []*vmv1alpha1.Wukong, opts ...client.CreateOption) (time.Duration, error) {
-	work := make(chan *vmv1alpha1.Wukong)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
 	start := time.Now()
-	for range floorWorkers {
-		wg.Go(func() {
-			for w := range work {
-				if err := c.Create(ctx, w.DeepCopy(), opts...); err != nil {
-					mu.Lock()
-					firstErr = cmp.Or(firstErr, fmt.Errorf("create Wukong %s: %w", w.Name, err))
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, w := range objs {
-		work <- w
-	}
-	close(work)
-	wg.Wait()
-	return time.Since(start), firstErr
+	err := inParallel(ctx, objs, func(ctx context.Context, w *vmv1alpha1.Wukong) error {
+		if err := c.Create(ctx, w.DeepCopy(), opts...); err != nil {
+			return fmt.Errorf("create Wukong %s: %w", w.Name, err)
+		}
+		return nil
+	})
+	return time.Since(start), err
 }
