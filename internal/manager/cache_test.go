@@ -11,8 +11,18 @@ import (
 
 func TestStripInstance(t *testing.T) {
 	probe := &kubevirtv1.Probe{InitialDelaySeconds: 5}
+	// keptStatus is what stripInstance keeps of the status: phase, node, conditions, interfaces, guest OS.
+	keptStatus := func() kubevirtv1.VirtualMachineInstanceStatus {
+		return kubevirtv1.VirtualMachineInstanceStatus{
+			Phase:       kubevirtv1.Running,
+			NodeName:    "node-1",
+			Conditions:  []kubevirtv1.VirtualMachineInstanceCondition{{Type: kubevirtv1.VirtualMachineInstanceReady, Status: "True"}},
+			Interfaces:  []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: "10.0.0.1"}},
+			GuestOSInfo: kubevirtv1.VirtualMachineInstanceGuestOSInfo{ID: "ubuntu"},
+		}
+	}
 	full := func() *kubevirtv1.VirtualMachineInstance {
-		return &kubevirtv1.VirtualMachineInstance{
+		vmi := &kubevirtv1.VirtualMachineInstance{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: "web-0", Namespace: "ns",
 				Labels:        map[string]string{"app": "web"},
@@ -28,28 +38,17 @@ func TestStripInstance(t *testing.T) {
 				ReadinessProbe: probe,
 				Volumes:        []kubevirtv1.Volume{{Name: "system"}},
 			},
-			Status: kubevirtv1.VirtualMachineInstanceStatus{
-				Phase:                         kubevirtv1.Running,
-				NodeName:                      "node-1",
-				Conditions:                    []kubevirtv1.VirtualMachineInstanceCondition{{Type: kubevirtv1.VirtualMachineInstanceReady, Status: "True"}},
-				Interfaces:                    []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: "10.0.0.1"}},
-				GuestOSInfo:                   kubevirtv1.VirtualMachineInstanceGuestOSInfo{ID: "ubuntu"},
-				VolumeStatus:                  []kubevirtv1.VolumeStatus{{Name: "system"}},
-				LauncherContainerImageVersion: "virt-launcher:v1.6.0",
-			},
+			Status: keptStatus(),
 		}
+		vmi.Status.VolumeStatus = []kubevirtv1.VolumeStatus{{Name: "system"}}
+		vmi.Status.LauncherContainerImageVersion = "virt-launcher:v1.6.0"
+		return vmi
 	}
 	stripped := func(annotations map[string]string) *kubevirtv1.VirtualMachineInstance {
 		return &kubevirtv1.VirtualMachineInstance{
 			ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "ns", Labels: map[string]string{"app": "web"}, Annotations: annotations},
 			Spec:       kubevirtv1.VirtualMachineInstanceSpec{ReadinessProbe: probe},
-			Status: kubevirtv1.VirtualMachineInstanceStatus{
-				Phase:       kubevirtv1.Running,
-				NodeName:    "node-1",
-				Conditions:  []kubevirtv1.VirtualMachineInstanceCondition{{Type: kubevirtv1.VirtualMachineInstanceReady, Status: "True"}},
-				Interfaces:  []kubevirtv1.VirtualMachineInstanceNetworkInterface{{Name: "default", IP: "10.0.0.1"}},
-				GuestOSInfo: kubevirtv1.VirtualMachineInstanceGuestOSInfo{ID: "ubuntu"},
-			},
+			Status:     keptStatus(),
 		}
 	}
 	noGeneration := full()

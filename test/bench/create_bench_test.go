@@ -104,16 +104,9 @@ func benchSizes(s string) ([]int, error) {
 func runCreate(b *testing.B, n int) *result {
 	b.StopTimer()
 	bins := binaries(b)
-	env, err := testenv.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			b.Error(err)
-		}
-	}()
+	env := controlPlane(b)
 	ctx := context.Background()
+	var err error
 	r := &result{n: n, cpu: map[string]time.Duration{}, managerFlags: strings.Fields(*managerFlags), managerEnv: strings.Fields(*managerEnv),
 		existProgress: newProgress(n), memberReadyProgress: newProgress(n), readyProgress: newProgress(n),
 		runningProgress: newProgress(n)}
@@ -419,6 +412,20 @@ func settle(ctx context.Context, env *testenv.Env) (requests, bool, error) {
 		last = now
 	}
 	return last, false, nil
+}
+
+// controlPlane starts a fresh kube-apiserver and etcd for b, stopped when b ends.
+func controlPlane(b *testing.B) *testenv.Env {
+	env, err := testenv.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			b.Error(err)
+		}
+	})
+	return env
 }
 
 // cpuTimes is the CPU time used so far by the control plane, by procs (pids by name) and by the whole

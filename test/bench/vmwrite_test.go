@@ -17,7 +17,6 @@ import (
 
 	"github.com/novasphere/wukong/internal/apply"
 	"github.com/novasphere/wukong/internal/kubevirt"
-	"github.com/novasphere/wukong/test/testenv"
 )
 
 // vmWriteCount is how many VirtualMachines BenchmarkVMWrite writes each way.
@@ -29,15 +28,7 @@ const vmWriteCount = 1000
 // operator's own builder, by floorWorkers parallel workers, on one apiserver without webhooks. The
 // difference is part of what the set run pays beyond the fair floor, which creates its VMs.
 func BenchmarkVMWrite(b *testing.B) {
-	env, err := testenv.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			b.Error(err)
-		}
-	}()
+	env := controlPlane(b)
 	ctx := context.Background()
 	apiserver, ok := childPID("kube-apiserver")
 	if !ok {
