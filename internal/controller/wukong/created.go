@@ -20,8 +20,8 @@ const createdTTL = 30 * time.Second
 // createdChildren remembers the children this process created until its cache shows them (controller-
 // runtime's "expectations", as the ReplicaSet controller keeps them for pods). Without it, the reconcile
 // that follows a create at once (the VM's own watch event brings the Wukong back within milliseconds) finds
-// no DataVolume in the cache and sends a second create, refused as AlreadyExists: a wasted write per
-// member.
+// no DataVolume in the cache and sends a second create, refused as AlreadyExists, or no VM and applies it
+// whole again: a wasted write per member.
 type createdChildren struct {
 	m sync.Map // childKey -> time.Time
 }

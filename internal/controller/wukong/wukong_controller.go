@@ -227,6 +227,16 @@ func (r *Reconciler) applyVM(ctx context.Context, desired *kubevirtv1.VirtualMac
 	// The VM is server-side applied: what KubeVirt set on it (the firmware UUID and serial its webhook writes
 	// at creation, which cloud-init takes as the instance id) stays, so an update never re-runs first boot.
 	vm := &kubevirtv1.VirtualMachine{}
+	if pending, err := r.created.pending(ctx, r.Client, desired, vm); err != nil {
+		return true, err
+	} else if pending {
+		// Created moments ago by this process and not in the cache yet: an apply now would find nothing and
+		// send the whole VM again (a write even when it changes nothing). Observed as just created; the VM's
+		// watch event brings the Wukong back once the cache has it.
+		obs.vm = desired
+		obs.update.applied, obs.update.created = true, true
+		return false, nil
+	}
 	res, err := apply.Apply(ctx, r.Client, desired, vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
 	var conflict *apply.ErrNotControlled
 	if msg, ok := admissionRefusal(err); ok {
@@ -244,6 +254,9 @@ func (r *Reconciler) applyVM(ctx context.Context, desired *kubevirtv1.VirtualMac
 		obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
 		obs.update.applied = true
 		obs.update.created = res == apply.Created
+	}
+	if res == apply.Created {
+		r.created.created(desired)
 	}
 	if vm.UID != "" {
 		obs.vm = vm
