@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -216,15 +217,7 @@ func Apply(ctx context.Context, c client.Client, desired, existing client.Object
 	if found && !controlledBySame(existing, desired) {
 		return Unchanged, &ErrNotControlled{Kind: kind, Name: desired.GetName()}
 	}
-	want, err := toMap(desired)
-	if err != nil {
-		return Unchanged, err
-	}
-	intent := map[string]any{"metadata": pick(want["metadata"], "labels", "annotations", "ownerReferences")}
-	for _, f := range fields {
-		intent[f] = dropNulls(want[f])
-	}
-	hash, err := hashOf(intent)
+	u, want, err := intent(desired, hashAnnotation, fields...)
 	if err != nil {
 		return Unchanged, err
 	}
@@ -233,7 +226,7 @@ func Apply(ctx context.Context, c client.Client, desired, existing client.Object
 		if err != nil {
 			return Unchanged, err
 		}
-		same := existing.GetAnnotations()[hashAnnotation] == hash &&
+		same := existing.GetAnnotations()[hashAnnotation] == u.GetAnnotations()[hashAnnotation] &&
 			Contains(have["metadata"], pick(want["metadata"], "labels", "annotations"))
 		for _, f := range fields {
 			same = same && Contains(have[f], want[f])
@@ -242,16 +235,6 @@ func Apply(ctx context.Context, c client.Client, desired, existing client.Object
 			return Unchanged, nil
 		}
 	}
-	md := intent["metadata"].(map[string]any)
-	annotations, _ := md["annotations"].(map[string]any)
-	if annotations == nil {
-		annotations = map[string]any{}
-	}
-	annotations[hashAnnotation] = hash
-	md["annotations"] = annotations
-	md["name"], md["namespace"] = desired.GetName(), desired.GetNamespace()
-	intent["apiVersion"], intent["kind"] = want["apiVersion"], want["kind"]
-	u := &unstructured.Unstructured{Object: intent}
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return Unchanged, fmt.Errorf("apply %s %s: %w", kind, desired.GetName(), err)
 	}
@@ -262,6 +245,41 @@ func Apply(ctx context.Context, c client.Client, desired, existing client.Object
 		return Updated, nil
 	}
 	return Created, nil
+}
+
+// Intent is the apply patch Apply sends for desired: its labels, annotations and owner references, the fields
+// named by fields, and in hashAnnotation the hash of all that.
+func Intent(desired client.Object, hashAnnotation string, fields ...string) (*unstructured.Unstructured, error) {
+	u, _, err := intent(desired, hashAnnotation, fields...)
+	return u, err
+}
+
+// intent is Intent, and desired's decoded JSON (want) for comparison with the object found.
+func intent(desired client.Object, hashAnnotation string, fields ...string) (u *unstructured.Unstructured, want map[string]any, err error) {
+	want, err = toMap(desired)
+	if err != nil {
+		return nil, nil, err
+	}
+	patch := map[string]any{"metadata": pick(want["metadata"], "labels", "annotations", "ownerReferences")}
+	for _, f := range fields {
+		patch[f] = dropNulls(want[f])
+	}
+	// The hash is of the patch before the annotation and the object's identity are added to it.
+	hash, err := hashOf(patch)
+	if err != nil {
+		return nil, nil, err
+	}
+	md := patch["metadata"].(map[string]any)
+	// A copy: want's annotations are compared with the object found, which need not carry the hash.
+	annotations := map[string]any{}
+	if a, ok := md["annotations"].(map[string]any); ok {
+		maps.Copy(annotations, a)
+	}
+	annotations[hashAnnotation] = hash
+	md["annotations"] = annotations
+	md["name"], md["namespace"] = desired.GetName(), desired.GetNamespace()
+	patch["apiVersion"], patch["kind"] = want["apiVersion"], want["kind"]
+	return &unstructured.Unstructured{Object: patch}, want, nil
 }
 
 func hashOf(v any) (string, error) {

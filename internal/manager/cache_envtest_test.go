@@ -89,7 +89,7 @@ func TestCachedBytesPerMember(t *testing.T) {
 		if len(objs) < n {
 			t.Fatalf("%T: %d cached objects for %d members", list, len(objs), n)
 		}
-		kind := strings.TrimSuffix(fmt.Sprintf("%T", list)[strings.LastIndex(fmt.Sprintf("%T", list), ".")+1:], "List")
+		kind := strings.TrimSuffix(reflect.TypeOf(list).Elem().Name(), "List")
 		jsonBytes := 0
 		for _, o := range objs {
 			obj := o.(client.Object)

@@ -95,7 +95,7 @@ func (p *process) tail() string {
 
 // peakRSS is the process's peak resident set size (VmHWM), read while it still runs.
 func (p *process) peakRSS() (int64, error) {
-	return procStatusKiB(p.cmd.Process.Pid, "VmHWM")
+	return procStatusKiB(p.pid(), "VmHWM")
 }
 
 // pid is the process's id.

@@ -3,18 +3,17 @@ package bench
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	kubevirtv1 "kubevirt.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	vmv1alpha1 "github.com/novasphere/wukong/api/v1alpha1"
 	"github.com/novasphere/wukong/internal/apply"
 	"github.com/novasphere/wukong/internal/kubevirt"
 )
@@ -89,26 +88,13 @@ func benchVMs(namespace string, count int) ([]*kubevirtv1.VirtualMachine, error)
 	return vms, nil
 }
 
-// applyVM sends what apply.Apply sends for a VM that does not exist yet: its labels, annotations, owner
-// references and spec, as an apply patch.
+// applyVM sends what apply.Apply sends for a VM that does not exist yet (apply.Intent), without the read of
+// the cache before it.
 func applyVM(ctx context.Context, c client.Client, vm *kubevirtv1.VirtualMachine) error {
-	raw, err := json.Marshal(vm)
+	u, err := apply.Intent(vm, vmv1alpha1.AnnotationAppliedSpec, "spec")
 	if err != nil {
 		return err
 	}
-	var full map[string]any
-	if err := json.Unmarshal(raw, &full); err != nil {
-		return err
-	}
-	meta := full["metadata"].(map[string]any)
-	intent := map[string]any{
-		"apiVersion": kubevirtv1.GroupVersion.String(), "kind": "VirtualMachine",
-		"metadata": map[string]any{"name": vm.Name, "namespace": vm.Namespace, "labels": meta["labels"],
-			"annotations": meta["annotations"], "ownerReferences": meta["ownerReferences"]},
-		"spec": full["spec"],
-	}
-	u := &unstructured.Unstructured{Object: intent}
-	unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
 	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(apply.FieldOwner), client.ForceOwnership)
 }
 

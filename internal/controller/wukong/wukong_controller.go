@@ -254,9 +254,9 @@ func (r *Reconciler) applyVM(ctx context.Context, desired *kubevirtv1.VirtualMac
 		obs.wrote = append(obs.wrote, childWrite{result: res, obj: desired})
 		obs.update.applied = true
 		obs.update.created = res == apply.Created
-	}
-	if res == apply.Created {
-		r.created.created(desired)
+		if obs.update.created {
+			r.created.created(desired)
+		}
 	}
 	if vm.UID != "" {
 		obs.vm = vm
